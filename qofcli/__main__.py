@@ -1,0 +1,5 @@
+"""Allow `python -m qofcli`."""
+
+from qofcli.cli import main
+
+main()

@@ -1,0 +1,9 @@
+"""Extract loading and validation: the boundary between a practice's data and the engine.
+
+Public API (used by the engine, the CLI and tests):
+
+- ``Extract``: the typed lazy tables of one extract.
+- ``load_extract(path)``: open an extract folder lazily with explicit types.
+- ``extract_from_frames(patients, events, practices=None)``: build an ``Extract`` in memory (tests).
+- ``validate_extract(path, known_codes=None)``: check everything, return a ``ValidationReport``.
+"""
