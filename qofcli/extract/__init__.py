@@ -7,3 +7,22 @@ Public API (used by the engine, the CLI and tests):
 - ``extract_from_frames(patients, events, practices=None)``: build an ``Extract`` in memory (tests).
 - ``validate_extract(path, known_codes=None)``: check everything, return a ``ValidationReport``.
 """
+
+from qofcli.extract.load import Extract, extract_from_frames, load_extract
+from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, TABLES, Column, Table
+from qofcli.extract.validate import Problem, ValidationReport, validate_extract
+
+__all__ = [
+    "EVENTS",
+    "PATIENTS",
+    "PRACTICES",
+    "TABLES",
+    "Column",
+    "Extract",
+    "Problem",
+    "Table",
+    "ValidationReport",
+    "extract_from_frames",
+    "load_extract",
+    "validate_extract",
+]

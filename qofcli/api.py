@@ -1,0 +1,76 @@
+"""Plain orchestration functions: what each command does, without any printing or CLI parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from qofcli.engine.evaluate import STATUSES, Evaluation, evaluate, indicator_column
+from qofcli.errors import UsageError
+from qofcli.extract import Extract
+from qofcli.ruleset.loader import load_ruleset
+from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.achievement import Score
+from qofcli.scoring.achievement import score as score_evaluation
+
+__all__ = ["evaluate", "load_ruleset", "patient_outcomes", "score", "outcomes_from"]
+
+PATIENT_COLUMNS = (
+    "practice_code",
+    "patient_id",
+    "indicator",
+    "status",
+    "reason",
+    "reason_type",
+    "rule",
+    "description",
+)
+
+
+def score(extract: Extract, ruleset: Ruleset, as_of: date | None = None) -> Score:
+    """Registers, prevalence, achievement and points per practice."""
+    return score_evaluation(evaluate(extract, ruleset, as_of), extract)
+
+
+def patient_outcomes(
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None = None,
+    indicators: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """One row per patient per indicator whose register they are on, with the deciding rule."""
+    return outcomes_from(evaluate(extract, ruleset, as_of), indicators, statuses)
+
+
+def outcomes_from(
+    evaluation: Evaluation,
+    indicators: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Explain an evaluation patient by patient (the long table is built only here)."""
+    known = list(evaluation.ruleset.indicators)
+    wanted = list(indicators) if indicators else known
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown indicator {', '.join(unknown)} in {evaluation.ruleset.id}; "
+            f"choose from {', '.join(known)}"
+        )
+    bad = [s for s in statuses or () if s not in STATUSES]
+    if bad:
+        raise UsageError(f"unknown status {', '.join(bad)}; choose from {', '.join(STATUSES)}")
+    columns = [indicator_column(i) for i in wanted]
+    long = (
+        evaluation.patients.lazy()
+        .select("practice_code", "patient_id", *columns)
+        .unpivot(index=["practice_code", "patient_id"], variable_name="indicator", value_name="code")
+        .drop_nulls("code")
+        .with_columns(pl.col("indicator").str.strip_prefix("ind:"))
+        .join(evaluation.outcomes.lazy(), on=["indicator", "code"], how="left")
+    )
+    if statuses:
+        long = long.filter(pl.col("status").is_in(list(statuses)))
+    return long.select(PATIENT_COLUMNS).sort("practice_code", "indicator", "patient_id").collect()

@@ -1,0 +1,98 @@
+"""Compile conditions and ordered rule chains into Polars expressions.
+
+A chain becomes one `when/then` expression: a patient is decided by the first rule whose
+action for its condition is not `next`, exactly as the business-rule tables read. Conditions are
+null-safe: a missing record makes a comparison false, never null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from qofcli.engine.dates import RunDates, ref_expr
+from qofcli.engine.facts import AGE, cluster_column, compare_date, value_column
+from qofcli.ruleset import model as m
+
+
+def register_column(register_id: str) -> str:
+    return f"reg:{register_id}"
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """Turns conditions of one ruleset into expressions over the patient-facts frame."""
+
+    ruleset: m.Ruleset
+    dates: RunDates
+
+    def condition(self, condition: m.Condition) -> pl.Expr:
+        match condition:
+            case m.AllOf(items):
+                return pl.all_horizontal(self.condition(i) for i in items)
+            case m.AnyOf(items):
+                return pl.any_horizontal(self.condition(i) for i in items)
+            case m.Not(item):
+                return ~self.condition(item)
+            case m.NamedCondition(name):
+                return self.condition(self.ruleset.conditions[name])
+            case _:
+                return self._atom(condition).fill_null(False)
+
+    def _atom(self, atom: m.Condition) -> pl.Expr:
+        match atom:
+            case m.Has(field):
+                return pl.col(field).is_not_null()
+            case m.DateCompare(field, op, ref):
+                columns = _identity(self.ruleset)
+                return compare_date(pl.col(field), op, ref_expr(ref, self.dates, columns))
+            case m.ValueCompare(field, op, number):
+                return _compare_value(pl.col(value_column(field)), op, number)
+            case m.ClusterIn(field, clusters):
+                return pl.col(cluster_column(field)).is_in(list(clusters))
+            case m.AgeCompare(op, years):
+                return _compare_value(pl.col(AGE), op, years)
+            case m.SexIn(sexes):
+                return pl.col("sex").is_in(list(sexes))
+            case m.OnRegister(register):
+                return pl.col(register_column(register))
+        raise AssertionError(f"no compiler for {atom!r}")
+
+    def chain(
+        self, steps: tuple[m.Step, ...], leaf: Callable[[m.Step, m.Action], pl.Expr]
+    ) -> pl.Expr:
+        """The value of the first terminal action each patient reaches."""
+        expr: pl.Expr | None = None
+        builder = None
+        for step in steps:
+            holds = self.condition(step.when)
+            for branch, action in ((holds, step.if_true), (~holds, step.if_false)):
+                if not action.terminal:
+                    continue
+                value = leaf(step, action)
+                builder = pl.when(branch).then(value) if builder is None else builder.when(
+                    branch
+                ).then(value)
+        expr = builder.otherwise(None) if builder is not None else pl.lit(None)
+        return expr
+
+
+def _identity(ruleset: m.Ruleset) -> dict[str, str]:
+    return {name: name for name in (*ruleset.fields, *m.BUILTIN_DATE_FIELDS)}
+
+
+def _compare_value(value: pl.Expr, op: m.ValueOp, number: float) -> pl.Expr:
+    match op:
+        case "lt":
+            return value < number
+        case "le":
+            return value <= number
+        case "gt":
+            return value > number
+        case "ge":
+            return value >= number
+        case "eq":
+            return value == number
+    raise AssertionError(op)

@@ -1,0 +1,114 @@
+"""Evaluate every register and indicator of a ruleset on an extract in one query.
+
+Each indicator becomes one small-integer column: the code of the rule branch that decided the
+patient (null when the patient is not on the indicator's register). `outcomes` maps each code to
+status, reason and rule, so counting for `score` and explaining for `patients` share one result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from qofcli.engine.compile import Compiler, register_column
+from qofcli.engine.dates import RunDates, run_dates
+from qofcli.engine.facts import PID, patient_facts
+from qofcli.extract import Extract
+from qofcli.ruleset import model as m
+from qofcli.ruleset.checks import register_order
+
+ACHIEVED, NOT_ACHIEVED, PCA, EXCLUDED = "achieved", "not_achieved", "pca", "excluded"
+STATUSES = (ACHIEVED, NOT_ACHIEVED, PCA, EXCLUDED)
+CODE = pl.Int32
+OUTCOME_SCHEMA = {
+    "indicator": pl.String,
+    "code": CODE,
+    "status": pl.String,
+    "reason": pl.String,
+    "reason_type": pl.String,
+    "rule": pl.String,
+    "description": pl.String,
+}
+
+
+def indicator_column(indicator_id: str) -> str:
+    return f"ind:{indicator_id}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-patient decisions for every register and indicator, plus the code book."""
+
+    ruleset: m.Ruleset
+    dates: RunDates
+    patients: pl.DataFrame  # pid, patient_id, practice_code, reg:* (bool), ind:* (code)
+    outcomes: pl.DataFrame  # OUTCOME_SCHEMA
+
+    @property
+    def achievement_date(self) -> date:
+        return self.dates.achievement
+
+
+@dataclass
+class _CodeBook:
+    """Assigns a code to every terminal branch of an indicator's chains."""
+
+    indicator: m.Indicator
+    ruleset: m.Ruleset
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+
+    def add(self, status: str, reason: str | None, rule: str, description: str) -> pl.Expr:
+        code = len(self.rows)
+        reason_type = self.ruleset.reasons[reason].type if reason else None
+        self.rows.append(
+            (self.indicator.id, code, status, reason, reason_type, rule, description)
+        )
+        return pl.lit(code, dtype=CODE)
+
+
+def evaluate(extract: Extract, ruleset: m.Ruleset, as_of: date | None = None) -> Evaluation:
+    """Run the whole ruleset: registers first (they may use each other), then indicators."""
+    dates = run_dates(ruleset, as_of)
+    compiler = Compiler(ruleset, dates)
+    facts = patient_facts(extract, ruleset, dates)
+    for register_id in register_order(ruleset):
+        register = ruleset.registers[register_id]
+        on_register = compiler.chain(
+            register.rules, lambda _step, action: pl.lit(action.kind == "select")
+        ).fill_null(False)
+        facts = facts.with_columns(on_register.alias(register_column(register_id)))
+    columns, book_rows = [], []
+    for indicator in ruleset.indicators.values():
+        expr, rows = _indicator_expr(compiler, ruleset, indicator)
+        columns.append(expr.alias(indicator_column(indicator.id)))
+        book_rows += rows
+    keep = [PID, "patient_id", "practice_code"]
+    keep += [register_column(r) for r in ruleset.registers]
+    patients = facts.select(*keep, *columns).collect()
+    outcomes = pl.DataFrame(book_rows, schema=OUTCOME_SCHEMA, orient="row")
+    return Evaluation(ruleset, dates, patients, outcomes)
+
+
+def _indicator_expr(
+    compiler: Compiler, ruleset: m.Ruleset, indicator: m.Indicator
+) -> tuple[pl.Expr, list[tuple[object, ...]]]:
+    book = _CodeBook(indicator, ruleset)
+
+    def numerator_leaf(step: m.Step, action: m.Action) -> pl.Expr:
+        status = ACHIEVED if action.kind == "select" else NOT_ACHIEVED
+        return book.add(status, None, f"numerator {step.number}", step.description)
+
+    numerator = compiler.chain(indicator.numerator, numerator_leaf)
+
+    def denominator_leaf(step: m.Step, action: m.Action) -> pl.Expr:
+        if action.kind == "select":
+            return numerator
+        assert action.reason is not None  # checked when the ruleset loaded
+        status = PCA if ruleset.reasons[action.reason].type == "pca" else EXCLUDED
+        return book.add(status, action.reason, f"denominator {step.number}", step.description)
+
+    denominator = compiler.chain(indicator.denominator, denominator_leaf)
+    on_register = pl.col(register_column(indicator.register))
+    return pl.when(on_register).then(denominator).otherwise(None), book.rows

@@ -1,0 +1,182 @@
+"""Find an extract's tables on disk and open them lazily with the contract's types.
+
+Loading is deliberately cheap: it reads headers and Parquet metadata only. Bad values become
+null here; ``validate_extract`` is the place that counts and reports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from qofcli.errors import ExtractError
+from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, Table, type_problem, typed_column
+
+MEMORY = "<memory>"
+DOCS_HINT = "see docs/extract-format.md"
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The typed lazy tables of one extract (columns exactly as in ``schema.py``)."""
+
+    patients: pl.LazyFrame
+    events: pl.LazyFrame
+    practices: pl.LazyFrame | None
+    source: str
+
+
+class ExtractLayoutError(ExtractError):
+    """A table cannot be used at all; carries the parts ``validate_extract`` reports."""
+
+    def __init__(self, table: str, file: str, problem: str, fix: str) -> None:
+        super().__init__(f"{file}: {problem}; {fix}")
+        self.table = table
+        self.file = file
+        self.problem = problem
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """Where one table lives: a CSV file, a Parquet file or a folder of Parquet files."""
+
+    table: Table
+    path: Path
+    files: tuple[Path, ...]
+
+    @property
+    def label(self) -> str:
+        return self.path.name + ("/" if self.path.is_dir() else "")
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.suffix == ".csv"
+
+    def _scan(self) -> pl.LazyFrame:
+        if self.is_csv:
+            # Every CSV column is read as text, so ids and codes keep their leading zeros.
+            return pl.scan_csv(self.path, infer_schema=False, with_column_names=_clean_header)
+        # Partitions may carry columns we do not use; the contract ignores extra columns.
+        return pl.scan_parquet(list(self.files), hive_partitioning=False, extra_columns="ignore")
+
+    def open(self) -> tuple[pl.LazyFrame, pl.Schema]:
+        """All columns as stored, and their types (read from the header or metadata only)."""
+        try:
+            lf = self._scan()
+            return lf, lf.collect_schema()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            kind = "CSV with a header row" if self.is_csv else "Parquet"
+            raise ExtractLayoutError(
+                self.table.name, str(self.path), "cannot be read", f"check it is {kind}"
+            ) from exc
+
+
+def _clean_header(names: list[str]) -> list[str]:
+    # Spreadsheet exports often add a byte-order mark or stray spaces to the header.
+    return [name.lstrip("\ufeff").strip() for name in names]
+
+
+def check_folder(path: Path) -> Path:
+    """The extract folder, or an ExtractError if it is not there."""
+    if not path.is_dir():
+        raise ExtractLayoutError("extract", str(path), "extract folder not found", "check the path")
+    return path
+
+
+def find_table(folder: Path, table: Table) -> TableFile | None:
+    """Locate a table in any of its three forms; None if absent, error if ambiguous."""
+    name = table.name
+    forms = [folder / f"{name}.csv", folder / f"{name}.parquet", folder / name]
+    found = [p for p in forms if p.exists()]
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise ExtractLayoutError(
+            name, str(folder), f"found both {names}", f"keep only one form of table '{name}'"
+        )
+    if not found:
+        return None
+    path = found[0]
+    if not path.is_dir():
+        return TableFile(table, path, (path,))
+    parts = (p for p in path.rglob("*.parquet") if p.is_file())
+    files = tuple(sorted(parts, key=lambda p: p.relative_to(path).as_posix()))
+    if not files:
+        raise ExtractLayoutError(
+            name, str(path), "folder holds no .parquet files", "add the Parquet partitions"
+        )
+    return TableFile(table, path, files)
+
+
+def missing_table_error(folder: Path, table: Table) -> ExtractLayoutError:
+    name = table.name
+    return ExtractLayoutError(
+        name,
+        str(folder),
+        f"required table '{name}' not found",
+        f"add {name}.csv, {name}.parquet or a folder {name}/ of Parquet files",
+    )
+
+
+def column_problems(table: Table, schema: pl.Schema) -> dict[str, str]:
+    """Contract columns that are missing or stored in an unusable type, with the reason."""
+    problems: dict[str, str] = {}
+    for column in table.columns:
+        if column.name not in schema:
+            if column.required:
+                problems[column.name] = "required column missing"
+            continue
+        reason = type_problem(column, schema[column.name])
+        if reason:
+            problems[column.name] = reason
+    return problems
+
+
+def typed_frame(lf: pl.LazyFrame, table: Table, schema: pl.Schema, where: str) -> pl.LazyFrame:
+    """Select only the contract columns, in the contract's types, or raise ExtractError."""
+    problems = column_problems(table, schema)
+    if problems:
+        detail = "; ".join(f"column '{col}' {reason}" for col, reason in problems.items())
+        raise ExtractLayoutError(table.name, where, detail, DOCS_HINT)
+    return lf.select(typed_column(c, schema.get(c.name)) for c in table.columns)
+
+
+def require_table(folder: Path, table: Table) -> TableFile:
+    """Locate a table that the extract must contain."""
+    tf = find_table(folder, table)
+    if tf is None:
+        raise missing_table_error(folder, table)
+    return tf
+
+
+def _open(tf: TableFile) -> pl.LazyFrame:
+    lf, schema = tf.open()
+    return typed_frame(lf, tf.table, schema, str(tf.path))
+
+
+def load_extract(path: Path) -> Extract:
+    """Open an extract folder lazily; raises ExtractError for a layout that cannot work."""
+    folder = check_folder(path)
+    patients = _open(require_table(folder, PATIENTS))
+    events = _open(require_table(folder, EVENTS))
+    practices_file = find_table(folder, PRACTICES)
+    practices = None if practices_file is None else _open(practices_file)
+    return Extract(patients, events, practices, source=str(folder))
+
+
+def _from_frame(df: pl.DataFrame, table: Table) -> pl.LazyFrame:
+    return typed_frame(df.lazy(), table, df.schema, f"{MEMORY} {table.name}")
+
+
+def extract_from_frames(
+    patients: pl.DataFrame, events: pl.DataFrame, practices: pl.DataFrame | None = None
+) -> Extract:
+    """Build an Extract from in-memory frames (tests), typed exactly as ``load_extract`` does."""
+    return Extract(
+        patients=_from_frame(patients, PATIENTS),
+        events=_from_frame(events, EVENTS),
+        practices=None if practices is None else _from_frame(practices, PRACTICES),
+        source=MEMORY,
+    )

@@ -1,0 +1,406 @@
+"""Load a ruleset folder (manifest, YAML rules, cluster CSVs) into the model, applying `extends`.
+
+Every problem raises RulesetError naming the file and the item, e.g.
+`rulesets/x/indicators/DM020.yaml: denominator rule 3: unknown field 'IFCHBA'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qofcli.errors import RulesetError
+from qofcli.ruleset import model as m
+from qofcli.ruleset.catalogue import find_ruleset_dir
+from qofcli.ruleset.checks import check_ruleset
+
+MANIFEST = "ruleset.toml"
+MISSING = "missing"
+_DATE_REF = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*(day|days|month|months|year|years))?\s*$"
+)
+
+
+def load_ruleset(id_or_path: str | Path) -> m.Ruleset:
+    """Find a ruleset by id or folder path, load it and everything it extends, and check it."""
+    folder = find_ruleset_dir(id_or_path)
+    ruleset = _load_folder(folder, seen=())
+    check_ruleset(ruleset)
+    return ruleset
+
+
+def _load_folder(folder: Path, seen: tuple[Path, ...]) -> m.Ruleset:
+    if folder in seen:
+        raise RulesetError(f"{folder / MANIFEST}: 'extends' forms a cycle")
+    manifest = _read_toml(folder / MANIFEST)
+    parent_id = manifest.get("extends")
+    base = (
+        _load_folder(find_ruleset_dir(parent_id, relative_to=folder), (*seen, folder))
+        if parent_id
+        else None
+    )
+    return _overlay(base, folder, manifest)
+
+
+def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> m.Ruleset:
+    where = folder / MANIFEST
+    ruleset_id = _require(manifest, "id", where)
+    dates = dict(base.dates) if base else {}
+    dates.update(_parse_dates(manifest.get("dates", {}), where))
+    for needed in ("PPSD", "PPED"):
+        if needed not in dates:
+            raise RulesetError(f"{where}: [dates] must define {needed}")
+    payment = _parse_payment(manifest.get("payment"), base.payment if base else m.Payment(), where)
+
+    clusters = dict(base.clusters) if base else {}
+    clusters.update(_load_clusters(folder / "clusters"))
+    fields = dict(base.fields) if base else {}
+    fields.update(_load_named(folder / "fields.yaml", _parse_field))
+    conditions = dict(base.conditions) if base else {}
+    conditions.update(_load_named(folder / "conditions.yaml", _parse_named_condition))
+    reasons = dict(base.reasons) if base else {}
+    reasons.update(_load_named(folder / "reasons.yaml", _parse_reason))
+    registers = dict(base.registers) if base else {}
+    registers.update(_load_items(folder / "registers", _parse_register))
+    indicators = dict(base.indicators) if base else {}
+    indicators.update(_load_items(folder / "indicators", _parse_indicator))
+
+    for removed in manifest.get("remove_indicators", []):
+        if removed not in indicators:
+            raise RulesetError(f"{where}: remove_indicators names unknown indicator {removed!r}")
+        del indicators[removed]
+    _apply_overrides(indicators, manifest.get("indicator_overrides", {}), where)
+
+    return m.Ruleset(
+        id=ruleset_id,
+        title=manifest.get("title", ruleset_id),
+        qof_year=str(manifest.get("qof_year", base.qof_year if base else "")),
+        business_rules=str(manifest.get("business_rules", base.business_rules if base else "")),
+        dates=dates,
+        payment=payment,
+        fields=fields,
+        conditions=conditions,
+        reasons=reasons,
+        registers=registers,
+        indicators=indicators,
+        clusters=clusters,
+        path=str(folder),
+        extends=manifest.get("extends"),
+        notes=tuple(manifest.get("notes", ())),
+    )
+
+
+# ---- manifest ---------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise RulesetError(f"{path}: no ruleset manifest here") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesetError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _require(mapping: dict[str, Any], key: str, where: Path | str) -> Any:
+    if key not in mapping:
+        raise RulesetError(f"{where}: missing required key {key!r}")
+    return mapping[key]
+
+
+def _parse_dates(raw: dict[str, Any], where: Path) -> dict[str, date]:
+    dates: dict[str, date] = {}
+    for name, value in raw.items():
+        if isinstance(value, date):
+            dates[name] = value
+            continue
+        try:
+            dates[name] = date.fromisoformat(str(value))
+        except ValueError:
+            raise RulesetError(f"{where}: date {name} = {value!r} is not YYYY-MM-DD") from None
+    return dates
+
+
+def _parse_payment(raw: dict[str, Any] | None, base: m.Payment, where: Path) -> m.Payment:
+    if not raw:
+        return base
+    known = {"pound_per_point", "national_average_list_size", "source", "confidence"}
+    unknown = set(raw) - known
+    if unknown:
+        raise RulesetError(f"{where}: [payment] has unknown keys {sorted(unknown)}")
+    return replace(base, **raw)
+
+
+def _apply_overrides(indicators: dict[str, m.Indicator], raw: dict[str, Any], where: Path) -> None:
+    allowed = {"points", "lower", "upper", "description", "confidence", "source"}
+    for indicator_id, changes in raw.items():
+        if indicator_id not in indicators:
+            raise RulesetError(f"{where}: indicator_overrides names unknown {indicator_id!r}")
+        unknown = set(changes) - allowed
+        if unknown:
+            raise RulesetError(
+                f"{where}: indicator_overrides.{indicator_id}: cannot override {sorted(unknown)}"
+            )
+        indicators[indicator_id] = replace(indicators[indicator_id], **changes)
+
+
+# ---- clusters ---------------------------------------------------------------------------
+
+
+def _load_clusters(folder: Path) -> dict[str, m.Cluster]:
+    if not folder.is_dir():
+        return {}
+    sources = _read_sources(folder / "SOURCES.csv")
+    clusters: dict[str, m.Cluster] = {}
+    for path in sorted(folder.glob("*.csv")):
+        if path.name == "SOURCES.csv":
+            continue
+        cluster_id = path.stem
+        codes, terms = _read_cluster_csv(path)
+        status, source = sources.get(cluster_id, ("", ""))
+        clusters[cluster_id] = m.Cluster(cluster_id, codes, terms, status, source)
+    for cluster_id, (status, source) in sources.items():
+        if status == MISSING and cluster_id not in clusters:
+            # Named by the business rules but in no public source: the rules keep it, it matches
+            # nothing until the official release is imported (`qof clusters import`).
+            clusters[cluster_id] = m.Cluster(cluster_id, (), (), status, source)
+    return clusters
+
+
+def _read_sources(path: Path) -> dict[str, tuple[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        row["cluster"]: (row.get("status", ""), f"{row.get('repo', '')}/{row.get('path', '')}")
+        for row in rows
+    }
+
+
+def _read_cluster_csv(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != ["code", "term"]:
+            raise RulesetError(f"{path}: cluster CSV must start with the header 'code,term'")
+        rows = [(row[0].strip(), row[1].strip() if len(row) > 1 else "") for row in reader if row]
+    if not rows:
+        raise RulesetError(f"{path}: cluster has no codes")
+    codes = tuple(r[0] for r in rows)
+    if len(set(codes)) != len(codes):
+        raise RulesetError(f"{path}: cluster lists a code twice")
+    return codes, tuple(r[1] for r in rows)
+
+
+# ---- YAML items -------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"{path}: not valid YAML ({exc})") from None
+
+
+def _load_named(path: Path, parse: Any) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    raw = _read_yaml(path) or {}
+    if not isinstance(raw, dict):
+        raise RulesetError(f"{path}: expected a mapping of names to definitions")
+    return {name: parse(name, body, f"{path}: {name}") for name, body in raw.items()}
+
+
+def _load_items(folder: Path, parse: Any) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    if not folder.is_dir():
+        return items
+    for path in sorted(folder.rglob("*.yaml")):
+        raw = _read_yaml(path)
+        if not isinstance(raw, dict):
+            raise RulesetError(f"{path}: expected a mapping")
+        item = parse(raw, str(path))
+        if item.id in items:
+            raise RulesetError(f"{path}: duplicate id {item.id!r}")
+        items[item.id] = item
+    return items
+
+
+def parse_date_ref(text: Any, where: str) -> m.DateRef:
+    """Parse `NAME`, `NAME - 12 months`, `FIELD + 7 days`."""
+    match = _DATE_REF.match(str(text))
+    if not match:
+        raise RulesetError(f"{where}: {text!r} is not a date reference like 'PPED - 12 months'")
+    name, sign, amount, unit = match.groups()
+    if sign is None:
+        return m.DateRef(name)
+    signed = int(amount) if sign == "+" else -int(amount)
+    unit = unit if unit.endswith("s") else unit + "s"
+    return m.DateRef(name, m.Offset(signed, unit))  # type: ignore[arg-type]
+
+
+def _parse_field(name: str, body: Any, where: str) -> m.Field:
+    if not isinstance(body, dict):
+        raise RulesetError(f"{where}: expected a mapping")
+    finds = [k for k in ("latest", "earliest") if k in body]
+    if len(finds) != 1:
+        raise RulesetError(f"{where}: a field needs exactly one of 'latest' or 'earliest'")
+    find = finds[0]
+    clusters = _as_names(body[find], where)
+    bounds = tuple(
+        m.Bound(op, parse_date_ref(body[op], where))  # type: ignore[arg-type]
+        for op in m.DATE_OPS
+        if op in body
+    )
+    unknown = set(body) - {find, "value", "description", *m.DATE_OPS}
+    if unknown:
+        raise RulesetError(f"{where}: unknown keys {sorted(map(str, unknown))}")
+    value = body.get("value", "lowest")
+    if value not in ("lowest", "highest"):
+        raise RulesetError(f"{where}: value must be 'lowest' or 'highest'")
+    return m.Field(name, find, clusters, bounds, value, body.get("description", ""))
+
+
+def _as_names(raw: Any, where: str) -> tuple[str, ...]:
+    names = (raw,) if isinstance(raw, str) else tuple(raw or ())
+    if not names or not all(isinstance(n, str) for n in names):
+        raise RulesetError(f"{where}: expected a name or a list of names, got {raw!r}")
+    return names
+
+
+def _parse_named_condition(name: str, body: Any, where: str) -> m.Condition:
+    return parse_condition(body, where)
+
+
+def parse_condition(raw: Any, where: str) -> m.Condition:
+    """Parse one condition of the closed vocabulary (see rulesets/README.md)."""
+    if not isinstance(raw, dict) or not raw:
+        raise RulesetError(f"{where}: a condition must be a mapping, got {raw!r}")
+    if "all" in raw or "any" in raw:
+        key = "all" if "all" in raw else "any"
+        items = raw[key]
+        if not isinstance(items, list) or not items:
+            raise RulesetError(f"{where}: '{key}' needs a non-empty list")
+        parsed = tuple(parse_condition(item, where) for item in items)
+        return m.AllOf(parsed) if key == "all" else m.AnyOf(parsed)
+    if "not" in raw:
+        return m.Not(parse_condition(raw["not"], where))
+    if "is" in raw:
+        return m.NamedCondition(str(raw["is"]))
+    if "has" in raw:
+        return m.Has(str(raw["has"]))
+    if "register" in raw:
+        return m.OnRegister(str(raw["register"]))
+    if "sex" in raw:
+        return m.SexIn(_as_names(raw["sex"], where))
+    if "age" in raw:
+        op, number = _single_op(raw["age"], m.VALUE_OPS, where)
+        return m.AgeCompare(op, int(number))  # type: ignore[arg-type]
+    if "date" in raw:
+        op, ref = _single_op({k: v for k, v in raw.items() if k != "date"}, m.DATE_OPS, where)
+        return m.DateCompare(str(raw["date"]), op, parse_date_ref(ref, where))  # type: ignore[arg-type]
+    if "value" in raw:
+        op, number = _single_op({k: v for k, v in raw.items() if k != "value"}, m.VALUE_OPS, where)
+        if not isinstance(number, int | float):
+            raise RulesetError(f"{where}: value comparison needs a number, got {number!r}")
+        return m.ValueCompare(str(raw["value"]), op, float(number))  # type: ignore[arg-type]
+    if "cluster" in raw:
+        return m.ClusterIn(str(raw["cluster"]), _as_names(raw.get("in"), where))
+    raise RulesetError(f"{where}: unknown condition {raw!r}")
+
+
+def _single_op(raw: Any, allowed: tuple[str, ...], where: str) -> tuple[str, Any]:
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in allowed:
+        raise RulesetError(f"{where}: expected exactly one of {', '.join(allowed)} in {raw!r}")
+    return next(iter(raw.items()))
+
+
+def _parse_action(raw: Any, where: str) -> m.Action:
+    if raw in ("select", "next", "reject"):
+        return m.Action(raw)
+    if isinstance(raw, dict) and set(raw) == {"reject"}:
+        return m.Action("reject", str(raw["reject"]))
+    raise RulesetError(f"{where}: action must be select, next, reject or {{reject: REASON}}")
+
+
+def _parse_steps(raw: Any, where: str) -> tuple[m.Step, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise RulesetError(f"{where}: expected a non-empty list of rules")
+    steps = []
+    for number, body in enumerate(raw, start=1):
+        at = f"{where} rule {number}"
+        if not isinstance(body, dict):
+            raise RulesetError(f"{at}: expected a mapping")
+        if "rule" in body and body["rule"] != number:
+            raise RulesetError(f"{at}: numbered {body['rule']}, expected {number}")
+        unknown = set(body) - {"rule", "description", "when", "if_true", "if_false"}
+        if unknown:
+            raise RulesetError(f"{at}: unknown keys {sorted(unknown)}")
+        steps.append(
+            m.Step(
+                number=number,
+                description=str(body.get("description", "")),
+                when=parse_condition(_require(body, "when", at), at),
+                if_true=_parse_action(_require(body, "if_true", at), at),
+                if_false=_parse_action(_require(body, "if_false", at), at),
+            )
+        )
+    return tuple(steps)
+
+
+def _parse_reason(name: str, body: Any, where: str) -> m.Reason:
+    if not isinstance(body, dict) or body.get("type") not in ("pca", "exclusion"):
+        raise RulesetError(f"{where}: a reason needs type: pca or type: exclusion")
+    if set(body) - {"type", "description"}:
+        raise RulesetError(f"{where}: unknown keys {sorted(map(str, set(body)))}")
+    return m.Reason(name, body["type"], str(body.get("description", "")))
+
+
+def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
+    register_id = _require(raw, "id", where)
+    return m.Register(
+        id=register_id,
+        description=str(raw.get("description", "")),
+        rules=_parse_steps(_require(raw, "rules", where), f"{where}: rules"),
+        indicator=raw.get("indicator"),
+        points=float(raw.get("points", 0)),
+        prevalence=bool(raw.get("prevalence", True)),
+        age_rule=str(raw.get("age_rule", "")),
+        source=str(raw.get("source", "")),
+        confidence=str(raw.get("confidence", "")),
+        origin=where,
+    )
+
+
+def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
+    thresholds = _require(raw, "thresholds", where)
+    try:
+        lower, upper = float(thresholds["lower"]), float(thresholds["upper"])
+        points = float(_require(raw, "points", where))
+    except (KeyError, TypeError, ValueError):
+        raise RulesetError(f"{where}: points and thresholds lower/upper must be numbers") from None
+    return m.Indicator(
+        id=_require(raw, "id", where),
+        description=str(raw.get("description", "")),
+        register=_require(raw, "register", where),
+        points=points,
+        lower=lower,
+        upper=upper,
+        denominator=_parse_steps(_require(raw, "denominator", where), f"{where}: denominator"),
+        numerator=_parse_steps(_require(raw, "numerator", where), f"{where}: numerator"),
+        group=str(raw.get("group", "")),
+        confidence=str(raw.get("confidence", "")),
+        source=str(raw.get("source", "")),
+        aliases=tuple(raw.get("aliases", ())),
+        origin=where,
+    )

@@ -1,0 +1,272 @@
+"""The ruleset model: frozen dataclasses for everything a QOF year (or local scheme) defines.
+
+The engine understands only the closed vocabulary below. Everything year-specific (dates,
+clusters, fields, registers, indicators, money) is data loaded from `rulesets/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+DateOp = Literal["after", "on_or_after", "before", "on_or_before", "same_day"]
+ValueOp = Literal["lt", "le", "gt", "ge", "eq"]
+DATE_OPS: tuple[str, ...] = ("after", "on_or_after", "before", "on_or_before", "same_day")
+VALUE_OPS: tuple[str, ...] = ("lt", "le", "gt", "ge", "eq")
+
+# Fields every ruleset may use without declaring them.
+BUILTIN_DATE_FIELDS = ("REG_DAT",)
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A signed calendar offset such as -12 months or +7 days."""
+
+    amount: int
+    unit: Literal["days", "months", "years"]
+
+    def __str__(self) -> str:
+        sign = "+" if self.amount >= 0 else "-"
+        return f"{sign} {abs(self.amount)} {self.unit}"
+
+
+@dataclass(frozen=True)
+class DateRef:
+    """A named date (PPED, ACHV...) or a field's date, optionally shifted: `PPED - 12 months`."""
+
+    base: str
+    offset: Offset | None = None
+
+    def __str__(self) -> str:
+        return self.base if self.offset is None else f"{self.base} {self.offset}"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One side of a date window: `op` compares an event date with `ref`."""
+
+    op: DateOp
+    ref: DateRef
+
+
+@dataclass(frozen=True)
+class Field:
+    """A per-patient fact from events: the latest or earliest record of some clusters.
+
+    Yields the record's date, its value (lowest or highest on that date) and its cluster.
+    """
+
+    name: str
+    find: Literal["latest", "earliest"]
+    clusters: tuple[str, ...]
+    bounds: tuple[Bound, ...] = ()
+    value: Literal["lowest", "highest"] = "lowest"
+    description: str = ""
+
+    def referenced_fields(self) -> tuple[str, ...]:
+        return tuple(b.ref.base for b in self.bounds)
+
+
+# ---- conditions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Has:
+    field: str
+
+
+@dataclass(frozen=True)
+class DateCompare:
+    field: str
+    op: DateOp
+    ref: DateRef
+
+
+@dataclass(frozen=True)
+class ValueCompare:
+    field: str
+    op: ValueOp
+    number: float
+
+
+@dataclass(frozen=True)
+class ClusterIn:
+    field: str
+    clusters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgeCompare:
+    op: ValueOp
+    years: int
+
+
+@dataclass(frozen=True)
+class SexIn:
+    sexes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OnRegister:
+    register: str
+
+
+@dataclass(frozen=True)
+class NamedCondition:
+    name: str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+
+Condition = (
+    Has
+    | DateCompare
+    | ValueCompare
+    | ClusterIn
+    | AgeCompare
+    | SexIn
+    | OnRegister
+    | NamedCondition
+    | AllOf
+    | AnyOf
+    | Not
+)
+
+
+# ---- rule chains ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a rule does with the patients on one side of its condition."""
+
+    kind: Literal["select", "reject", "next"]
+    reason: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind != "next"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One numbered business rule: condition, then the action if true and if false."""
+
+    number: int
+    description: str
+    when: Condition
+    if_true: Action
+    if_false: Action
+
+
+@dataclass(frozen=True)
+class Reason:
+    """An official reason field (e.g. DMPCADEC) and whether it is a PCA or an exclusion."""
+
+    name: str
+    type: Literal["pca", "exclusion"]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Register:
+    """A disease register or population cohort (e.g. DM_REG), defined by a rule chain."""
+
+    id: str
+    description: str
+    rules: tuple[Step, ...]
+    indicator: str | None = None  # the register indicator id, e.g. DM017
+    points: float = 0.0
+    prevalence: bool = True  # False for cohorts that are not disease registers
+    age_rule: str = ""
+    source: str = ""
+    confidence: str = ""
+    origin: str = ""  # the file it was loaded from, for error messages
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A paid indicator: register, points, thresholds and ordered rule chains."""
+
+    id: str
+    description: str
+    register: str
+    points: float
+    lower: float
+    upper: float
+    denominator: tuple[Step, ...]
+    numerator: tuple[Step, ...]
+    group: str = ""
+    confidence: str = ""
+    source: str = ""
+    aliases: tuple[str, ...] = ()
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A code cluster (SNOMED CT / dm+d) with its provenance."""
+
+    id: str
+    codes: tuple[str, ...]
+    terms: tuple[str, ...]
+    status: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money parameters of a QOF year."""
+
+    pound_per_point: float | None = None
+    national_average_list_size: float | None = None
+    source: str = ""
+    confidence: str = ""
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """Everything one QOF year or local scheme defines, fully resolved (extends applied)."""
+
+    id: str
+    title: str
+    qof_year: str
+    business_rules: str
+    dates: dict[str, date]
+    payment: Payment
+    fields: dict[str, Field]
+    conditions: dict[str, Condition]
+    reasons: dict[str, Reason]
+    registers: dict[str, Register]
+    indicators: dict[str, Indicator]
+    clusters: dict[str, Cluster]
+    path: str = ""
+    extends: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def total_points(self) -> float:
+        indicator_points = sum(i.points for i in self.indicators.values())
+        return indicator_points + sum(r.points for r in self.registers.values())
+
+    @property
+    def period_start(self) -> date:
+        return self.dates["PPSD"]
+
+    @property
+    def period_end(self) -> date:
+        return self.dates["PPED"]

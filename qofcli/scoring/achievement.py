@@ -1,0 +1,188 @@
+"""Count an evaluation into registers, list sizes, per-indicator achievement and points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from qofcli.engine.compile import register_column
+from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
+from qofcli.extract import Extract
+from qofcli.scoring.points import points_expr
+
+COUNT_COLUMNS = ("denominator", "numerator", "pca", "excluded")
+
+
+@dataclass(frozen=True)
+class Score:
+    """Everything `qof score` reports, as plain frames."""
+
+    evaluation: Evaluation
+    practices: pl.DataFrame  # practice_code, practice_name, list_size, list_size_source, points, max_points
+    registers: pl.DataFrame  # practice_code, register, indicator, size, list_size, prevalence
+    indicators: pl.DataFrame  # practice_code, indicator, register, counts, achievement, points, ...
+    reasons: pl.DataFrame  # practice_code, indicator, reason, reason_type, patients
+
+
+def score(evaluation: Evaluation, extract: Extract) -> Score:
+    """Aggregate per practice; patient rows are never materialised in long form here."""
+    counts = _outcome_counts(evaluation)
+    practices = _practices(evaluation, extract)
+    indicators = _indicator_table(evaluation, counts, practices)
+    registers = _register_table(evaluation, practices)
+    totals = indicators.group_by("practice_code").agg(
+        pl.col("points").sum(), pl.col("max_points").sum()
+    )
+    practices = practices.join(totals, on="practice_code", how="left").with_columns(
+        pl.col("points").fill_null(0.0), pl.col("max_points").fill_null(0.0)
+    )
+    reasons = (
+        counts.filter(pl.col("reason").is_not_null())
+        .group_by("practice_code", "indicator", "reason", "reason_type")
+        .agg(pl.col("patients").sum())
+        .sort("practice_code", "indicator", "reason")
+    )
+    return Score(evaluation, practices.sort("practice_code"), registers, indicators, reasons)
+
+
+def _outcome_counts(evaluation: Evaluation) -> pl.DataFrame:
+    """Patients per (practice, indicator, decision code), joined to the code book."""
+    codes = [c for c in evaluation.patients.columns if c.startswith("ind:")]
+    if not codes:
+        return pl.DataFrame(
+            schema={
+                "practice_code": pl.String,
+                "indicator": pl.String,
+                "status": pl.String,
+                "reason": pl.String,
+                "reason_type": pl.String,
+                "patients": pl.UInt32,
+            }
+        )
+    long = (
+        evaluation.patients.lazy()
+        .select("practice_code", *codes)
+        .unpivot(index="practice_code", variable_name="indicator", value_name="code")
+        .drop_nulls("code")
+        .with_columns(pl.col("indicator").str.strip_prefix("ind:"))
+        .group_by("practice_code", "indicator", "code")
+        .agg(pl.len().alias("patients"))
+    )
+    return (
+        long.join(evaluation.outcomes.lazy(), on=["indicator", "code"], how="left")
+        .select("practice_code", "indicator", "status", "reason", "reason_type", "patients")
+        .collect()
+    )
+
+
+def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
+    """List size per practice: practices.list_size when given, else registered on ACHV."""
+    registered = evaluation.patients.group_by("practice_code").agg(
+        pl.len().cast(pl.Int64).alias("registered")
+    )
+    if extract.practices is None:
+        return registered.select(
+            "practice_code",
+            pl.lit(None, dtype=pl.String).alias("practice_name"),
+            pl.col("registered").alias("list_size"),
+            pl.lit("registered").alias("list_size_source"),
+        )
+    given = extract.practices.select("practice_code", "practice_name", "list_size").collect()
+    return registered.join(given, on="practice_code", how="full", coalesce=True).select(
+        "practice_code",
+        "practice_name",
+        pl.coalesce("list_size", "registered", pl.lit(0, dtype=pl.Int64)).alias("list_size"),
+        pl.when(pl.col("list_size").is_not_null())
+        .then(pl.lit("practices"))
+        .otherwise(pl.lit("registered"))
+        .alias("list_size_source"),
+    )
+
+
+def _indicator_table(
+    evaluation: Evaluation, counts: pl.DataFrame, practices: pl.DataFrame
+) -> pl.DataFrame:
+    ruleset = evaluation.ruleset
+    meta = pl.DataFrame(
+        [
+            (i.id, i.register, i.points, i.lower, i.upper, i.description)
+            for i in ruleset.indicators.values()
+        ],
+        schema={
+            "indicator": pl.String,
+            "register": pl.String,
+            "max_points": pl.Float64,
+            "lower": pl.Float64,
+            "upper": pl.Float64,
+            "description": pl.String,
+        },
+        orient="row",
+    )
+    per_status = counts.group_by("practice_code", "indicator").agg(
+        _count_where(pl.col("status").is_in([ACHIEVED, NOT_ACHIEVED]), "denominator"),
+        _count_where(pl.col("status") == ACHIEVED, "numerator"),
+        _count_where(pl.col("status") == PCA, "pca"),
+        _count_where(pl.col("status") == EXCLUDED, "excluded"),
+    )
+    grid = practices.select("practice_code").join(meta, how="cross")
+    table = grid.join(per_status, on=["practice_code", "indicator"], how="left").with_columns(
+        pl.col(c).fill_null(0) for c in COUNT_COLUMNS
+    )
+    achievement = (
+        pl.when(pl.col("denominator") > 0)
+        .then(100.0 * pl.col("numerator") / pl.col("denominator"))
+        .otherwise(None)
+    )
+    return (
+        table.with_columns(achievement.alias("achievement"))
+        .with_columns(
+            points_expr(
+                pl.col("achievement"), pl.col("lower"), pl.col("upper"), pl.col("max_points")
+            ).alias("points")
+        )
+        .select(
+            "practice_code",
+            "indicator",
+            "register",
+            *COUNT_COLUMNS,
+            "achievement",
+            "points",
+            "max_points",
+            "lower",
+            "upper",
+            "description",
+        )
+        .sort("practice_code", "indicator")
+    )
+
+
+def _count_where(condition: pl.Expr, name: str) -> pl.Expr:
+    return pl.col("patients").filter(condition).sum().cast(pl.Int64).alias(name)
+
+
+def _register_table(evaluation: Evaluation, practices: pl.DataFrame) -> pl.DataFrame:
+    ruleset = evaluation.ruleset
+    sizes = evaluation.patients.group_by("practice_code").agg(
+        pl.col(register_column(r)).sum().cast(pl.Int64).alias(r) for r in ruleset.registers
+    )
+    long = sizes.unpivot(index="practice_code", variable_name="register", value_name="size")
+    meta = pl.DataFrame(
+        [(r.id, r.indicator, r.prevalence) for r in ruleset.registers.values()],
+        schema={"register": pl.String, "indicator": pl.String, "prevalence_register": pl.Boolean},
+        orient="row",
+    )
+    return (
+        practices.select("practice_code", "list_size")
+        .join(meta, how="cross")
+        .join(long, on=["practice_code", "register"], how="left")
+        .with_columns(pl.col("size").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("prevalence_register") & (pl.col("list_size") > 0))
+            .then(100.0 * pl.col("size") / pl.col("list_size"))
+            .otherwise(None)
+            .alias("prevalence")
+        )
+        .select("practice_code", "register", "indicator", "size", "list_size", "prevalence")
+        .sort("practice_code", "register")
+    )
