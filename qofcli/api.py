@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
 from qofcli.engine.evaluate import STATUSES, Evaluation, evaluate, indicator_column
-from qofcli.errors import UsageError
-from qofcli.extract import Extract
+from qofcli.errors import InvalidExtract, UsageError
+from qofcli.extract import Extract, load_extract, validate_extract
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
 from qofcli.scoring.achievement import score as score_evaluation
 
-__all__ = ["evaluate", "load_ruleset", "patient_outcomes", "score", "outcomes_from"]
+__all__ = [
+    "evaluate",
+    "load_ruleset",
+    "open_extract",
+    "outcomes_from",
+    "patient_outcomes",
+    "score",
+]
 
 PATIENT_COLUMNS = (
     "practice_code",
@@ -74,3 +82,12 @@ def outcomes_from(
     if statuses:
         long = long.filter(pl.col("status").is_in(list(statuses)))
     return long.select(PATIENT_COLUMNS).sort("practice_code", "indicator", "patient_id").collect()
+
+
+def open_extract(path: Path, ruleset: Ruleset | None = None) -> Extract:
+    """Validate then open an extract; refuse it (InvalidExtract, exit 2) if it has errors."""
+    known = frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
+    report = validate_extract(path, known_codes=known)
+    if report.errors:
+        raise InvalidExtract([p.line() for p in report.errors], str(path))
+    return load_extract(path)

@@ -8,6 +8,10 @@ class QofError(Exception):
 
     exit_code = 2
 
+    def lines(self) -> list[str]:
+        """What the user sees, one line each."""
+        return [f"error: {self}"]
+
 
 class ExtractError(QofError):
     """The extract is missing, unreadable or invalid."""
@@ -19,3 +23,14 @@ class RulesetError(QofError):
 
 class UsageError(QofError):
     """An option value makes no sense (bad date, unknown indicator, ...)."""
+
+
+class InvalidExtract(ExtractError):
+    """Validation found errors: each is reported on its own line."""
+
+    def __init__(self, problem_lines: list[str], source: str) -> None:
+        self.problem_lines = problem_lines
+        super().__init__(f"{source}: {len(problem_lines)} problem(s) in the extract")
+
+    def lines(self) -> list[str]:
+        return [*self.problem_lines, f"{self}; run `qof validate` for the full report"]

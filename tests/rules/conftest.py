@@ -69,6 +69,7 @@ def excluded(reason: str) -> Expect:
 class Ev:
     """One coded event. The code is chosen from ``cluster`` when the extract is built.
 
+    ``cluster`` may list alternative names, ``"FHYP_COD|FHYPGEN_COD"``: the first shipped is used.
     ``also``: the code must also be a member of these clusters (e.g. a systolic code that is
     in BP_COD). Otherwise a code unique to ``cluster`` is preferred, so that an event meant
     for one cluster does not accidentally hit another; ``code`` forces a literal code.
@@ -182,14 +183,23 @@ class CodePicker:
             self._sets[name] = frozenset(self.codes(name))
         return self._sets[name]
 
+    def resolve(self, cluster: str) -> str:
+        """``"A|B"``: the first of the alternative cluster names that the ruleset ships."""
+        names = cluster.split("|")
+        for name in names:
+            if name in self.rs.clusters:
+                return name
+        raise MissingCluster(" or ".join(names))
+
     def pick(self, e: Ev) -> str:
         if e.code is not None:
             return e.code
-        codes = self.codes(e.cluster)
+        cluster = self.resolve(e.cluster)
+        codes = self.codes(cluster)
         wanted = [c for c in codes if all(c in self.members(a) for a in e.also)]
         if not wanted:
-            raise MissingCluster(f"{e.cluster} with a code also in {'/'.join(e.also)}")
-        own = {e.cluster, *e.also}
+            raise MissingCluster(f"{cluster} with a code also in {'/'.join(e.also)}")
+        own = {cluster, *e.also}
         others: set[str] = set()
         for name in self.rs.clusters:
             if name not in own:

@@ -1,0 +1,14 @@
+"""The `qof` command line: option parsing and wiring only; the work happens in qofcli.api."""
+
+from __future__ import annotations
+
+from qofcli.cli import patients, rulesets, score, synth, validate  # noqa: F401 - registers commands
+from qofcli.cli.app import app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,75 @@
+"""The Typer application, shared consoles and the user-error boundary."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from qofcli import __version__
+from qofcli.errors import QofError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="qof",
+    help="Open calculator for England's GP Quality and Outcomes Framework (QOF).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals could hold patient data
+    rich_markup_mode="rich",
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qof {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Score QOF registers and indicators from a practice extract with a versioned ruleset."""
+
+
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Print a QofError as one line on stderr and exit with its code, without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except QofError as exc:
+            for line in exc.lines():
+                stderr.print(line, style="red", highlight=False, soft_wrap=True, markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            stderr.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def progress(message: str):  # type: ignore[no-untyped-def]
+    """A spinner on stderr while long work runs, only when a person is watching."""
+    if stderr.is_terminal:
+        return stderr.status(message)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def is_stdout_terminal() -> bool:
+    return sys.stdout.isatty()

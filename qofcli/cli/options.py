@@ -1,0 +1,48 @@
+"""Options shared by several commands, so they read alike everywhere."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qofcli.errors import UsageError
+
+ExtractArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Extract folder holding patients and events (CSV or Parquet); "
+        "see docs/extract-format.md.",
+        show_default=False,
+    ),
+]
+RulesetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ruleset",
+        "-r",
+        help="Shipped ruleset id (see `qof rulesets`) or a ruleset folder. Default: the newest.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Achievement date YYYY-MM-DD for an in-year run. Default: payment period end.",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+]
+
+
+def parse_as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD") from None

@@ -1,0 +1,50 @@
+"""`qof patients`: one row per patient per indicator, with the rule that decided it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from qofcli import api
+from qofcli.cli.app import app, progress, user_errors
+from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
+from qofcli.cli.score import emit
+from qofcli.reports.files import frame_bytes
+
+
+class PatientFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+@app.command()
+@user_errors
+def patients(
+    extract: ExtractArg,
+    ruleset: RulesetOpt = None,
+    as_of: AsOfOpt = None,
+    indicator: Annotated[
+        list[str] | None,
+        typer.Option("--indicator", "-i", help="Only this indicator (repeatable)."),
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status", "-s", help="Only achieved, not_achieved, pca or excluded (repeatable)."
+        ),
+    ] = None,
+    fmt: Annotated[PatientFormat, typer.Option("--format", "-f")] = PatientFormat.csv,
+    output: OutputOpt = None,
+) -> None:
+    """Explain every patient on each indicator's register: status, reason and deciding rule.
+
+    The output holds patient identifiers: write it only where patient data may be kept.
+    """
+    rules, data = ruleset_and_extract(ruleset, extract)
+    with progress(f"Evaluating {extract} with {rules.id}..."):
+        frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
+    emit(frame_bytes(frame, fmt.value), output, fmt.value)

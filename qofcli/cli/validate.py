@@ -1,0 +1,26 @@
+"""`qof validate`: check an extract against the contract and report every problem at once."""
+
+from __future__ import annotations
+
+import typer
+
+from qofcli import api
+from qofcli.cli.app import app, stdout, user_errors
+from qofcli.cli.options import ExtractArg, RulesetOpt
+from qofcli.extract import validate_extract
+from qofcli.reports.console import render_validation
+from qofcli.ruleset.catalogue import default_ruleset_id
+
+
+@app.command()
+@user_errors
+def validate(extract: ExtractArg, ruleset: RulesetOpt = None) -> None:
+    """Check an extract. Exit 0 when clean, 1 with warnings only, 2 with errors.
+
+    Codes in no cluster of the ruleset are reported as a warning (real extracts carry many).
+    """
+    rules = api.load_ruleset(ruleset or default_ruleset_id())
+    known = frozenset(code for c in rules.clusters.values() for code in c.codes)
+    report = validate_extract(extract, known_codes=known)
+    render_validation(report, stdout)
+    raise typer.Exit(report.exit_code)
