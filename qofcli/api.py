@@ -74,7 +74,9 @@ def outcomes_from(
     long = (
         evaluation.patients.lazy()
         .select("practice_code", "patient_id", *columns)
-        .unpivot(index=["practice_code", "patient_id"], variable_name="indicator", value_name="code")
+        .unpivot(
+            index=["practice_code", "patient_id"], variable_name="indicator", value_name="code"
+        )
         .drop_nulls("code")
         .with_columns(pl.col("indicator").str.strip_prefix("ind:"))
         .join(evaluation.outcomes.lazy(), on=["indicator", "code"], how="left")
@@ -86,7 +88,9 @@ def outcomes_from(
 
 def open_extract(path: Path, ruleset: Ruleset | None = None) -> Extract:
     """Validate then open an extract; refuse it (InvalidExtract, exit 2) if it has errors."""
-    known = frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
+    known = (
+        frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
+    )
     report = validate_extract(path, known_codes=known)
     if report.errors:
         raise InvalidExtract([p.line() for p in report.errors], str(path))

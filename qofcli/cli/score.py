@@ -37,7 +37,8 @@ def score(
     ruleset: RulesetOpt = None,
     as_of: AsOfOpt = None,
     fmt: Annotated[
-        ScoreFormat, typer.Option("--format", "-f", help="table for people; csv/json/parquet for scripts.")
+        ScoreFormat,
+        typer.Option("--format", "-f", help="table for people; csv/json/parquet for scripts."),
     ] = ScoreFormat.table,
     table: Annotated[
         ScoreTable,

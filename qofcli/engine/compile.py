@@ -72,9 +72,11 @@ class Compiler:
                 if not action.terminal:
                     continue
                 value = leaf(step, action)
-                builder = pl.when(branch).then(value) if builder is None else builder.when(
-                    branch
-                ).then(value)
+                builder = (
+                    pl.when(branch).then(value)
+                    if builder is None
+                    else builder.when(branch).then(value)
+                )
         expr = builder.otherwise(None) if builder is not None else pl.lit(None)
         return expr
 

@@ -62,9 +62,7 @@ class _CodeBook:
     def add(self, status: str, reason: str | None, rule: str, description: str) -> pl.Expr:
         code = len(self.rows)
         reason_type = self.ruleset.reasons[reason].type if reason else None
-        self.rows.append(
-            (self.indicator.id, code, status, reason, reason_type, rule, description)
-        )
+        self.rows.append((self.indicator.id, code, status, reason, reason_type, rule, description))
         return pl.lit(code, dtype=CODE)
 
 
@@ -97,8 +95,10 @@ def _indicator_expr(
     book = _CodeBook(indicator, ruleset)
 
     def numerator_leaf(step: m.Step, action: m.Action) -> pl.Expr:
-        status = ACHIEVED if action.kind == "select" else NOT_ACHIEVED
-        return book.add(status, None, f"numerator {step.number}", step.description)
+        if action.kind == "select":
+            return book.add(ACHIEVED, None, f"numerator {step.number}", step.description)
+        text = f"Not met: {step.description}"
+        return book.add(NOT_ACHIEVED, None, f"numerator {step.number}", text)
 
     numerator = compiler.chain(indicator.numerator, numerator_leaf)
 

@@ -131,7 +131,7 @@ def compare_date(value: pl.Expr, op: m.DateOp, ref: pl.Expr) -> pl.Expr:
 
 
 def _reduce(rows: pl.DataFrame, stage: list[m.Field]) -> pl.DataFrame:
-    """Per (patient, field): the latest/earliest record; ties on that date by lowest/highest value."""
+    """Per (patient, field): the latest/earliest record; same-day ties by lowest/highest value."""
     latest = [f.name for f in stage if f.find == "latest"]
     highest = [f.name for f in stage if f.value == "highest"]
     day = pl.col("date").cast(pl.Int32)
@@ -174,7 +174,9 @@ def patient_facts(extract: Extract, ruleset: m.Ruleset, dates: RunDates) -> pl.L
 
 
 def _null_column(column: str) -> pl.Expr:
-    dtype = pl.Float64 if column.endswith(".value") else (
-        pl.String if column.endswith(".cluster") else pl.Date
+    dtype = (
+        pl.Float64
+        if column.endswith(".value")
+        else (pl.String if column.endswith(".cluster") else pl.Date)
     )
     return pl.lit(None, dtype=dtype).alias(column)

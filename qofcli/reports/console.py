@@ -52,8 +52,7 @@ def _register_table(frame: pl.DataFrame | None) -> Table:
 
 def _indicator_table(frame: pl.DataFrame | None) -> Table:
     table = Table(title="Indicators", title_justify="left")
-    headers = ("Indicator", "Denominator", "Numerator", "PCA", "Excluded", "Achievement %",
-               "Thresholds", "Points")
+    headers = ("Indicator", "Denom.", "Num.", "PCA", "Excl.", "Achieved %", "Range %", "Points")
     for header in headers:
         table.add_column(header, justify="left" if header == "Indicator" else "right")
     for row in [] if frame is None else frame.to_dicts():
@@ -65,7 +64,7 @@ def _indicator_table(frame: pl.DataFrame | None) -> Table:
             f"{row['excluded']:,}",
             _number(row["achievement"], 1),
             f"{row['lower']:g}-{row['upper']:g}",
-            f"{row['points']:.2f} / {row['max_points']:g}",
+            f"{row['points']:.2f}/{row['max_points']:g}",
         )
     return table
 

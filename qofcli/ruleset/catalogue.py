@@ -1,4 +1,4 @@
-"""Find rulesets: shipped ones (inside the installed package or the source tree) or a folder path."""
+"""Find rulesets: shipped ones (in the installed package or the source tree) or a folder."""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ class Score:
     """Everything `qof score` reports, as plain frames."""
 
     evaluation: Evaluation
-    practices: pl.DataFrame  # practice_code, practice_name, list_size, list_size_source, points, max_points
+    practices: (
+        pl.DataFrame
+    )  # practice_code, practice_name, list_size, list_size_source, points, max_points
     registers: pl.DataFrame  # practice_code, register, indicator, size, list_size, prevalence
     indicators: pl.DataFrame  # practice_code, indicator, register, counts, achievement, points, ...
     reasons: pl.DataFrame  # practice_code, indicator, reason, reason_type, patients

@@ -15,7 +15,9 @@ def points_for(achievement: float | None, lower: float, upper: float, max_points
     return max_points * (achievement - lower) / (upper - lower)
 
 
-def points_expr(achievement: pl.Expr, lower: pl.Expr, upper: pl.Expr, max_points: pl.Expr) -> pl.Expr:
+def points_expr(
+    achievement: pl.Expr, lower: pl.Expr, upper: pl.Expr, max_points: pl.Expr
+) -> pl.Expr:
     """`points_for` over columns."""
     return (
         pl.when(achievement.is_null() | (achievement <= lower))
