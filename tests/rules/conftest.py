@@ -168,26 +168,33 @@ class CodePicker:
         self._sets: dict[str, frozenset[str]] = {}
         self._all: dict[str, frozenset[str]] | None = None
 
-    def codes(self, name: str) -> tuple[str, ...]:
+    def _raw(self, name: str) -> tuple[str, ...]:
         try:
             cluster = self.rs.clusters[name]
         except KeyError:
-            raise MissingCluster(name) from None
-        codes = tuple(str(c) for c in cluster.codes)
+            return ()
+        return tuple(str(c) for c in cluster.codes)
+
+    def shipped(self, name: str) -> bool:
+        """A cluster is shipped when the ruleset has it with at least one code."""
+        return bool(self._raw(name))
+
+    def codes(self, name: str) -> tuple[str, ...]:
+        codes = self._raw(name)
         if not codes:
             raise MissingCluster(name)
         return codes
 
     def members(self, name: str) -> frozenset[str]:
         if name not in self._sets:
-            self._sets[name] = frozenset(self.codes(name))
+            self._sets[name] = frozenset(self._raw(name))
         return self._sets[name]
 
     def resolve(self, cluster: str) -> str:
         """``"A|B"``: the first of the alternative cluster names that the ruleset ships."""
         names = cluster.split("|")
         for name in names:
-            if name in self.rs.clusters:
+            if self.shipped(name):
                 return name
         raise MissingCluster(" or ".join(names))
 
@@ -196,6 +203,8 @@ class CodePicker:
             return e.code
         cluster = self.resolve(e.cluster)
         codes = self.codes(cluster)
+        for a in e.also:
+            self.codes(a)  # a missing ``also`` cluster skips the case too
         wanted = [c for c in codes if all(c in self.members(a) for a in e.also)]
         if not wanted:
             raise MissingCluster(f"{cluster} with a code also in {'/'.join(e.also)}")
