@@ -80,6 +80,7 @@ class Ev:
     value: float | None = None
     also: tuple[str, ...] = ()
     code: str | None = None
+    prefer: tuple[str, ...] = ()  # codes to use first if they satisfy cluster and ``also``
 
 
 def ev(cluster: str, when: date, value: float | None = None, **kw: Any) -> Ev:
@@ -90,15 +91,29 @@ def hba1c(when: date, value: float) -> Ev:
     return Ev("IFCCHBAM_COD", when, value)
 
 
-def bp(when: date, systolic: float, diastolic: float, home: bool = False) -> list[Ev]:
+# Plain clinic measurement codes: "Systolic blood pressure" / "Diastolic blood pressure".
+CLINIC_SYS = ("271649006", "72313002", "163030003")
+CLINIC_DIA = ("271650006", "1091811000000102", "163031004")
+
+
+def bp(
+    when: date, systolic: float, diastolic: float, home: bool = False, ambulatory: bool = False
+) -> list[Ev]:
     """A blood pressure reading: a systolic and a diastolic code (both in BP_COD) that day.
 
-    Home/ambulatory readings use the systolic/diastolic codes that are also in HOMEBP_COD.
+    Home readings use the systolic/diastolic codes that are also in HOMEBP_COD; ambulatory
+    (ABPM) readings those also in HOMEAMBBP_COD (skipped until that cluster ships).
     """
-    extra = ("BP_COD", "HOMEBP_COD") if home else ("BP_COD",)
+    if ambulatory:
+        extra: tuple[str, ...] = ("BP_COD", "HOMEAMBBP_COD")
+    elif home:
+        extra = ("BP_COD", "HOMEBP_COD")
+    else:
+        extra = ("BP_COD",)
+    plain = not (home or ambulatory)
     return [
-        Ev("SYSBP_COD", when, systolic, also=extra),
-        Ev("DIABP_COD", when, diastolic, also=extra),
+        Ev("SYSBP_COD", when, systolic, also=extra, prefer=CLINIC_SYS if plain else ()),
+        Ev("DIABP_COD", when, diastolic, also=extra, prefer=CLINIC_DIA if plain else ()),
     ]
 
 
@@ -206,6 +221,9 @@ class CodePicker:
         for a in e.also:
             self.codes(a)  # a missing ``also`` cluster skips the case too
         wanted = [c for c in codes if all(c in self.members(a) for a in e.also)]
+        for c in e.prefer:
+            if c in wanted:
+                return c
         if not wanted:
             raise MissingCluster(f"{cluster} with a code also in {'/'.join(e.also)}")
         own = {cluster, *e.also}
