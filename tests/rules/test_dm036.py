@@ -73,6 +73,25 @@ CASES = [
         "home_138_88",
         events=[bp(Y, 138, 88, home=True)],
     ),
+    dm036(
+        NOT_ACHIEVED,
+        "r3 (spec: home if a HOMEBP_COD record is on BP_DAT): clinic-coded 138/88 plus"
+        " 'BP recorded by patient at home' that day -> home target -> not achieved",
+        "home_flag_138_88",
+        events=[bp(Y, 138, 88), ev("HOMEBP_COD", Y)],
+    ),
+    dm036(
+        ACHIEVED,
+        "r3: ambulatory (ABPM) 135/85 -> achieved",
+        "abpm_135_85",
+        events=[bp(Y, 135, 85, ambulatory=True)],
+    ),
+    dm036(
+        NOT_ACHIEVED,
+        "r3: ambulatory readings use the home/ambulatory target: ABPM 138/88 -> not achieved",
+        "abpm_138_88",
+        events=[bp(Y, 138, 88, ambulatory=True)],
+    ),
     # ---- rule 3: window and latest reading ----------------------------------------------
     dm036(
         ACHIEVED,

@@ -18,6 +18,7 @@ from rulecases import (
     NOT_ACHIEVED,
     case,
     case_id,
+    ev,
     excluded,
     hba1c,
     invites,
@@ -216,6 +217,48 @@ CASES = [
         dx=date(2020, 1, 1),
         as_of=IN_YEAR,
         on_register=False,
+    ),
+    case(
+        "iy_dm036_age_79_on_asof",
+        "in-year: DM036 age is taken on as_of: born 1946-01-01 is 79 on 2025-12-31 (80 by"
+        " PPED) -> not excluded",
+        {"DM036": NOT_ACHIEVED},
+        dob=date(1946, 1, 1),
+        as_of=IN_YEAR,
+    ),
+    case(
+        "ye_dm036_age_80",
+        "year end twin: born 1946-01-01 is 80 on PPED -> PAT_AGEO79",
+        {"DM036": excluded("PAT_AGEO79")},
+        dob=date(1946, 1, 1),
+    ),
+    case(
+        "iy_dm034_age_39_on_asof",
+        "in-year: DM034 born 1986-01-01 is 39 on 2025-12-31 -> PAT_AGEU39",
+        {"DM034": excluded("PAT_AGEU39")},
+        dob=date(1986, 1, 1),
+        as_of=IN_YEAR,
+    ),
+    case(
+        "ye_dm034_age_40",
+        "year end twin: born 1986-01-01 is 40 on PPED -> not excluded (no statin)",
+        {"DM034": NOT_ACHIEVED},
+        dob=date(1986, 1, 1),
+    ),
+    case(
+        "iy_new_dx_9m_anchor",
+        "in-year: diagnosed 2025-07-01: the 9-month window is anchored on PPED -> DIAG1_DT9M",
+        {"DM020": pca("DIAG1_DT9M")},
+        dx=date(2025, 7, 1),
+        as_of=IN_YEAR,
+    ),
+    case(
+        "iy_frailty_after_asof",
+        "in-year: moderate frailty dated 2026-01-05 (after as_of) is ignored -> DM020 still"
+        " evaluated",
+        {"DM020": ACHIEVED},
+        events=[ev("MODFRAIL_COD", date(2026, 1, 5)), hba1c(date(2025, 6, 1), 50)],
+        as_of=IN_YEAR,
     ),
     case(
         "iy_new_registration_9m",
