@@ -3,7 +3,9 @@
 The expectations in these modules come from the business rules (domain notes, NHS Digital
 reason fields, the working spec), never from the engine's output.
 
-How a module is written:
+How a module is written (the helpers below are importable as ``rulecases``):
+
+    from rulecases import ACHIEVED, case, case_id, hba1c
 
     CASES = [
         case("dm020_hba1c_58", "DM020 r2: latest HbA1c in 12 m <= 58 -> numerator",

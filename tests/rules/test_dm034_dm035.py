@@ -274,6 +274,22 @@ CASES = [
         ],
     ),
     primary(
+        "t2_risk_3y_achv_anchor",
+        "DM034 r4 in-year: the 3 years lead up to the ACHIEVEMENT date (NHS Digital DMTYPE2):"
+        " as_of 2025-12-31, QRISK 8 on 2023-01-15 (after as_of - 3 years) -> DMTYPE2",
+        excluded("DMTYPE2"),
+        events=[TYPE2, risk(date(2023, 1, 15), 8)],
+        as_of=date(2025, 12, 31),
+    ),
+    primary(
+        "t2_risk_3y_achv_anchor_out",
+        "DM034 r4 in-year: as_of 2025-12-31, QRISK 8 on 2022-12-31 (not after as_of - 3"
+        " years) -> not excluded",
+        NOT_ACHIEVED,
+        events=[TYPE2, risk(date(2022, 12, 31), 8)],
+        as_of=date(2025, 12, 31),
+    ),
+    primary(
         "no_type_risk_8",
         "DM034 r4: no diabetes type code, QRISK 8 -> not excluded",
         NOT_ACHIEVED,

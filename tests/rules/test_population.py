@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 from rulecases import (
     ACHIEVED,
@@ -296,5 +297,8 @@ def test_output_columns(runner):
         "excluded",
     }
     assert set(INDICATORS) <= set(res.frame["indicator"].unique().to_list())
+    for col in ("rule", "description"):
+        blank = res.frame.filter(pl.col(col).is_null() | (pl.col(col) == ""))
+        assert blank.is_empty(), f"rows without a {col}: {blank.head(5).to_dicts()}"
     # DM_REG itself is never an indicator row
     assert "DM017" not in res.frame["indicator"].to_list()
