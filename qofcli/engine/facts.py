@@ -88,12 +88,16 @@ def _field_rows(
         schema={"cluster": pl.String, "field": pl.String},
         orient="row",
     )
+    builtins = sorted(
+        {d for f in ruleset.fields.values() for d in f.referenced_fields()}
+        & set(m.BUILTIN_DATE_FIELDS)
+    )
     return (
         extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
         .join(code_map.lazy(), on="code", how="inner")
         .join(field_map.lazy(), on="cluster", how="inner")
-        .join(people.select("patient_id", PID), on="patient_id", how="inner")
-        .select(PID, "field", "date", "value", "cluster")
+        .join(people.select("patient_id", PID, *builtins), on="patient_id", how="inner")
+        .select(PID, "field", "date", "value", "cluster", *builtins)
     )
 
 

@@ -80,13 +80,15 @@ def _check_action(ruleset: m.Ruleset, action: m.Action, where: str, needs_reason
 def _check_condition(ruleset: m.Ruleset, condition: m.Condition, where: str) -> None:
     for atom in iter_atoms(condition):
         match atom:
-            case m.Has(field) | m.ValueCompare(field, _, _):
+            case m.Has(field):
                 _require_field(ruleset, field, where)
+            case m.ValueCompare(field, _, _):
+                _require_field(ruleset, field, where, builtin_ok=False)
             case m.DateCompare(field, _, ref):
                 _require_field(ruleset, field, where)
                 _check_date_ref(ruleset, ref, where)
             case m.ClusterIn(field, clusters):
-                _require_field(ruleset, field, where)
+                _require_field(ruleset, field, where, builtin_ok=False)
                 for cluster in clusters:
                     if cluster not in ruleset.fields[field].clusters:
                         raise RulesetError(f"{where}: field {field} never holds cluster {cluster}")
@@ -98,9 +100,12 @@ def _check_condition(ruleset: m.Ruleset, condition: m.Condition, where: str) -> 
                 raise RulesetError(f"{where}: sex must be among F, M, I, U")
 
 
-def _require_field(ruleset: m.Ruleset, name: str, where: str) -> None:
-    if name not in ruleset.fields and name not in m.BUILTIN_DATE_FIELDS:
-        raise RulesetError(f"{where}: unknown field {name!r}")
+def _require_field(ruleset: m.Ruleset, name: str, where: str, builtin_ok: bool = True) -> None:
+    if name in ruleset.fields or (builtin_ok and name in m.BUILTIN_DATE_FIELDS):
+        return
+    if name in m.BUILTIN_DATE_FIELDS:
+        raise RulesetError(f"{where}: {name} is a date only; it has no value or cluster")
+    raise RulesetError(f"{where}: unknown field {name!r}")
 
 
 def iter_atoms(condition: m.Condition) -> Iterator[m.Condition]:

@@ -23,6 +23,29 @@ from qofcli.ruleset.checks import check_ruleset
 
 MANIFEST = "ruleset.toml"
 MISSING = "missing"
+MANIFEST_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "qof_year",
+        "business_rules",
+        "format_version",
+        "notes",
+        "dates",
+        "payment",
+        "extends",
+        "remove_indicators",
+        "indicator_overrides",
+    }
+)
+REGISTER_KEYS = frozenset(
+    {"id", "description", "rules", "indicator", "points", "prevalence", "age_rule"}
+    | {"source", "confidence"}
+)
+INDICATOR_KEYS = frozenset(
+    {"id", "description", "group", "register", "points", "thresholds", "aliases"}
+    | {"denominator", "numerator", "source", "confidence"}
+)
 _DATE_REF = re.compile(
     r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*(day|days|month|months|year|years))?\s*$"
 )
@@ -51,6 +74,7 @@ def _load_folder(folder: Path, seen: tuple[Path, ...]) -> m.Ruleset:
 
 def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> m.Ruleset:
     where = folder / MANIFEST
+    _reject_unknown(manifest, MANIFEST_KEYS, where)
     ruleset_id = _require(manifest, "id", where)
     dates = dict(base.dates) if base else {}
     dates.update(_parse_dates(manifest.get("dates", {}), where))
@@ -108,6 +132,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise RulesetError(f"{path}: no ruleset manifest here") from None
     except tomllib.TOMLDecodeError as exc:
         raise RulesetError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _reject_unknown(mapping: dict[Any, Any], known: frozenset[str], where: Path | str) -> None:
+    unknown = set(mapping) - known
+    if unknown:
+        raise RulesetError(f"{where}: unknown keys {sorted(map(str, unknown))}")
 
 
 def _require(mapping: dict[str, Any], key: str, where: Path | str) -> Any:
@@ -282,10 +312,28 @@ def _parse_named_condition(name: str, body: Any, where: str) -> m.Condition:
     return parse_condition(body, where)
 
 
+_SINGLE_KEY_CONDITIONS = ("all", "any", "not", "is", "has", "register", "sex", "age")
+
+
 def parse_condition(raw: Any, where: str) -> m.Condition:
-    """Parse one condition of the closed vocabulary (see rulesets/README.md)."""
+    """Parse one condition of the closed vocabulary (see rulesets/README.md).
+
+    A mapping holds exactly one condition: extra keys are an error, never silently dropped.
+    """
     if not isinstance(raw, dict) or not raw:
         raise RulesetError(f"{where}: a condition must be a mapping, got {raw!r}")
+    keys = set(raw)
+    if not all(isinstance(k, str) for k in keys):
+        raise RulesetError(
+            f"{where}: condition keys must be words; quote keys YAML reads as true/false "
+            f"(e.g. 'on'), got {sorted(map(str, keys))}"
+        )
+    for key in _SINGLE_KEY_CONDITIONS:
+        if key in keys and len(keys) != 1:
+            raise RulesetError(
+                f"{where}: '{key}' must stand alone in its mapping; combine conditions with "
+                f"all/any (got keys {sorted(keys)})"
+            )
     if "all" in raw or "any" in raw:
         key = "all" if "all" in raw else "any"
         items = raw[key]
@@ -311,10 +359,12 @@ def parse_condition(raw: Any, where: str) -> m.Condition:
         return m.DateCompare(str(raw["date"]), op, parse_date_ref(ref, where))  # type: ignore[arg-type]
     if "value" in raw:
         op, number = _single_op({k: v for k, v in raw.items() if k != "value"}, m.VALUE_OPS, where)
-        if not isinstance(number, int | float):
+        if isinstance(number, bool) or not isinstance(number, int | float):
             raise RulesetError(f"{where}: value comparison needs a number, got {number!r}")
         return m.ValueCompare(str(raw["value"]), op, float(number))  # type: ignore[arg-type]
     if "cluster" in raw:
+        if keys != {"cluster", "in"}:
+            raise RulesetError(f"{where}: a cluster condition has exactly 'cluster' and 'in'")
         return m.ClusterIn(str(raw["cluster"]), _as_names(raw.get("in"), where))
     raise RulesetError(f"{where}: unknown condition {raw!r}")
 
@@ -345,7 +395,7 @@ def _parse_steps(raw: Any, where: str) -> tuple[m.Step, ...]:
             raise RulesetError(f"{at}: numbered {body['rule']}, expected {number}")
         unknown = set(body) - {"rule", "description", "when", "if_true", "if_false"}
         if unknown:
-            raise RulesetError(f"{at}: unknown keys {sorted(unknown)}")
+            raise RulesetError(f"{at}: unknown keys {sorted(map(str, unknown))}")
         steps.append(
             m.Step(
                 number=number,
@@ -367,6 +417,7 @@ def _parse_reason(name: str, body: Any, where: str) -> m.Reason:
 
 
 def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
+    _reject_unknown(raw, REGISTER_KEYS, where)
     register_id = _require(raw, "id", where)
     return m.Register(
         id=register_id,
@@ -383,6 +434,7 @@ def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
 
 
 def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
+    _reject_unknown(raw, INDICATOR_KEYS, where)
     thresholds = _require(raw, "thresholds", where)
     try:
         lower, upper = float(thresholds["lower"]), float(thresholds["upper"])

@@ -1,0 +1,1542 @@
+"""Deterministic synthetic GP extracts (patients, events, practices) for tests, demos, benchmarks.
+
+``generate`` draws an England-like registered population and coded events with numpy and polars
+only (no Python loop over patients or events), so it scales to millions of patients. Diabetics
+are drawn into scenario groups from the probability tables below so that a ~3,000-patient sample
+reaches every numbered step of the diabetes 2025/26 rule chains (notes/dm-2025-26-spec.md).
+
+Only codes from the ``clusters`` mapping are used. Each clinical role (e.g. "hba1c") names the
+clusters that may supply it; a role whose clusters are all missing is skipped silently, so the
+matching scenario step simply cannot be reached until the cluster is added. All dates are
+relative to the reporting period passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+# ------------------------------------------------------------------------------------------
+# Probability tables (data, not code). Shares inside one table need not sum to exactly 1.
+# ------------------------------------------------------------------------------------------
+
+#: England-like registered population: (lowest age in band, share of patients, share female).
+AGE_BANDS: tuple[tuple[int, float, float], ...] = (
+    (0, 0.054, 0.49), (5, 0.059, 0.49), (10, 0.061, 0.49), (15, 0.058, 0.49),
+    (20, 0.061, 0.49), (25, 0.066, 0.50), (30, 0.070, 0.50), (35, 0.068, 0.50),
+    (40, 0.064, 0.50), (45, 0.062, 0.50), (50, 0.068, 0.50), (55, 0.067, 0.51),
+    (60, 0.059, 0.51), (65, 0.050, 0.52), (70, 0.047, 0.53), (75, 0.040, 0.54),
+    (80, 0.025, 0.57), (85, 0.015, 0.62), (90, 0.009, 0.70),
+)
+OLDEST_AGE = 101  # ages are drawn below this
+
+#: Relative diabetes prevalence by age (linear between knots); scaled to the adult prevalence.
+DIABETES_RISK_BY_AGE: tuple[tuple[float, float], ...] = (
+    (17, 0.15), (30, 0.3), (40, 0.6), (50, 1.1), (60, 1.7), (70, 2.2), (80, 2.2), (90, 1.8),
+    (101, 1.5),
+)
+
+POPULATION: dict[str, float] = {
+    "adult_diabetes_prevalence": 0.075,  # of patients aged 17+
+    "child_diabetes_prevalence": 0.003,
+    "registered_last_year": 0.065,
+    "mean_years_registered": 11.0,  # exponential, for everyone registered before the last year
+    "deregistered": 0.04,
+    "died": 0.01,  # weighted towards old age
+    "exit_after_end": 0.4,  # share of deregistrations/deaths dated after period_end
+    "exit_on_boundary": 0.1,  # share of those snapped onto period_end or the day after
+    "sex_indeterminate": 0.001,
+    "sex_unknown": 0.002,
+}
+
+#: Share of dates drawn inside a window that are snapped onto its first or last day, so both
+#: sides of every date boundary are exercised.
+EDGE_SHARE = 0.1
+#: Share of patients without a record in a window whose last record sits just outside it.
+STALE_SHARE = 0.25
+
+#: How diabetics (17+) are split. "ordinary" patients follow the realistic CARE/CLINICAL
+#: probabilities; "fallthrough" patients fail every achievement test and are decided by one
+#: shared step (TAIL); "specific" ones by an indicator-specific PCA step (SPECIFIC). The small
+#: groups are enriched far above real life so a 3,000-patient sample reaches every rule step.
+DIABETIC_GROUPS: dict[str, float] = {
+    "ordinary": 0.52,
+    "fallthrough": 0.28,
+    "specific": 0.12,
+    "edge": 0.05,  # ordinary care, but on a register or age boundary (EDGES)
+    "exit": 0.03,  # ordinary care, deregistered or died around period_end (EXITS)
+}
+
+#: The shared step that decides a "fallthrough" patient in every indicator.
+TAIL: dict[str, float] = {
+    "pca_unsuitable": 0.15,
+    "pca_dissent": 0.15,
+    "invites": 0.18,
+    "diagnosed_9m": 0.13,
+    "diagnosed_3m": 0.13,
+    "registered_9m": 0.13,
+    "registered_3m": 0.13,
+}
+#: Share of non-diagnosis fallthrough patients diagnosed 9-21 months ago (DM014 denominator).
+FALLTHROUGH_RECENT_DIAGNOSIS = 0.4
+
+#: Spacing of a fallthrough patient's two review invites (only >= 7 days, both in period, count).
+INVITE_GAPS: dict[str, float] = {
+    "weeks_apart": 0.45,
+    "exactly_7_days": 0.25,
+    "only_6_days": 0.15,
+    "first_before_start": 0.15,
+}
+
+#: Indicator-specific PCA/exclusion steps; each "specific" patient gets one per indicator.
+#: "none" keeps the DM014 denominator realistic (established diagnosis, excluded).
+SPECIFIC: dict[str, tuple[str, ...]] = {
+    "DM020": ("fructosamine", "dm_max_therapy", "blood_test_declined"),
+    "DM006": ("ace_arb_contraindicated", "ace_arb_declined", "ace_arb_mixed"),
+    "DM012": ("foot_unsuitable", "foot_declined", "amputation_both"),
+    "DM014": ("education_unsuitable", "education_declined", "education_unavailable", "none"),
+    "DM034": ("chol_max", "lipid_adverse", "lipid_contraindicated", "lipid_declined"),
+    "DM036": ("bp_max_therapy", "bp_declined"),
+}
+
+#: Register and age boundaries (whole years at period_end) for the "edge" group.
+EDGES: dict[str, float] = {
+    "resolved_after_latest": 0.2,
+    "resolved_same_day": 0.15,
+    "resolved_then_rediagnosed": 0.15,
+    "age_17_on_end": 0.1,
+    "age_16_turning_17_next_day": 0.1,
+    "age_40_on_end": 0.075,
+    "age_39_turning_40_next_day": 0.075,
+    "age_80_on_end": 0.075,
+    "age_79_turning_80_next_day": 0.075,
+}
+
+#: Deregistration or death around period_end for the "exit" group.
+EXITS: dict[str, float] = {
+    "deregistered_before_end": 0.25,
+    "deregistered_on_end": 0.1,
+    "deregistered_after_end": 0.2,
+    "died_before_end": 0.25,
+    "died_on_end": 0.05,
+    "died_after_end": 0.15,
+}
+
+FRAILTY_KINDS = ("none", "mild", "moderate", "severe", "mild_after_moderate", "moderate_after_mild")
+MODSEV_FRAILTY = ("moderate", "severe", "moderate_after_mild")
+#: Latest frailty record of ordinary diabetics by age: (age below which the row applies, shares).
+FRAILTY_BY_AGE: tuple[tuple[int, tuple[float, ...]], ...] = (
+    (65, (0.85, 0.09, 0.04, 0.01, 0.005, 0.005)),
+    (80, (0.55, 0.22, 0.14, 0.05, 0.02, 0.02)),
+    (OLDEST_AGE, (0.30, 0.25, 0.25, 0.14, 0.03, 0.03)),
+)
+#: Failing patients are half moderately/severely frail (DM021) and half not (DM020, DM036).
+FAILING_FRAILTY: dict[str, tuple[float, ...]] = {
+    "frail": (0, 0, 0.5, 0.3, 0, 0.2),
+    "not_frail": (0.6, 0.3, 0, 0, 0.1, 0),
+}
+
+#: When ordinary diabetics were diagnosed (months before period_end).
+DIAGNOSIS_TIMING: dict[str, float] = {
+    "established": 0.82,
+    "21_to_12_months": 0.06,
+    "12_to_9_months": 0.03,
+    "9_to_3_months": 0.05,
+    "last_3_months": 0.04,
+}
+
+ENGAGED_SHARE = 0.85  # of ordinary diabetics; the rest rarely attend reviews
+#: Care processes of ordinary diabetics: (probability if engaged, if disengaged).
+CARE: dict[str, tuple[float, float]] = {
+    "hba1c_in_12m": (0.97, 0.35),
+    "bp_in_12m": (0.97, 0.40),
+    "foot_check_in_12m": (0.92, 0.25),
+    "ace_arb_in_6m": (0.85, 0.40),  # of patients with proteinuria
+    "statin_in_6m": (0.85, 0.45),
+    "education_referral": (0.80, 0.30),  # of patients diagnosed in the last 21 months
+    "education_late": (0.08, 0.20),  # referral later than 9 months after diagnosis
+    "two_invites": (0.08, 0.50),
+    "one_invite": (0.20, 0.30),
+    "pca_unsuitable": (0.01, 0.06),
+    "pca_dissent": (0.01, 0.08),
+    "fructosamine_without_hba1c": (0.20, 0.20),
+    "dm_max_therapy": (0.03, 0.03),
+    "blood_test_declined": (0.005, 0.06),
+    "bp_max_therapy": (0.03, 0.03),
+    "bp_declined": (0.005, 0.05),
+    "foot_unsuitable": (0.01, 0.02),
+    "foot_declined": (0.005, 0.05),
+    "ace_arb_contraindicated": (0.03, 0.03),
+    "ace_arb_declined": (0.01, 0.05),
+    "ace_arb_mixed": (0.01, 0.02),
+    "education_unsuitable": (0.02, 0.05),
+    "education_declined": (0.03, 0.10),
+    "education_unavailable": (0.01, 0.02),
+    "chol_max": (0.02, 0.02),
+    "lipid_adverse": (0.02, 0.02),
+    "lipid_contraindicated": (0.02, 0.02),
+    "lipid_declined": (0.02, 0.08),
+    "statin_intolerant_other_therapy": (0.04, 0.02),
+}
+
+#: Clinical history of ordinary diabetics.
+CLINICAL: dict[str, float] = {
+    "repeat_diabetes_code": 0.4,
+    "type1": 0.08,
+    "type2": 0.87,  # the rest have no type code
+    "proteinuria": 0.25,
+    "failing_proteinuria": 0.8,  # of fallthrough patients, so DM006 sees their shared step
+    "ckd_3_5": 0.12,
+    "ckd_resolved": 0.25,  # of those with CKD 3-5
+    "haemorrhagic_stroke": 0.02,
+    "cvd_score_in_3y": 0.6,
+    "amputation_one_side": 0.02,
+    "amputation_both": 0.01,
+    "home_bp": 0.1,
+    "same_day_repeat": 0.06,
+    "failing_hba1c_in_12m": 0.5,  # failing patients: an above-target reading, or none
+    "failing_bp_in_12m": 0.5,
+    "boundary_value": 0.05,  # readings set exactly on a target or one above it
+}
+#: CHD/stroke/TIA/PAD history of ordinary diabetics by age: (age below which it applies, share).
+CVD_BY_AGE: tuple[tuple[int, float], ...] = ((40, 0.03), (60, 0.12), (80, 0.30), (OLDEST_AGE, 0.45))
+CVD_KINDS: dict[str, float] = {"chd": 0.5, "stroke": 0.2, "tia": 0.1, "pad": 0.2}
+
+VALUES: dict[str, float] = {
+    "hba1c_median": 55.0,
+    "hba1c_median_disengaged": 64.0,
+    "hba1c_median_new": 66.0,
+    "hba1c_sigma": 0.27,
+    "hba1c_min": 30.0,
+    "hba1c_max": 150.0,
+    "hba1c_normal_median": 38.0,  # screening tests in non-diabetics
+    "systolic_mean": 135.0,
+    "systolic_sd": 15.0,
+    "diastolic_mean": 80.0,
+    "diastolic_sd": 10.0,
+    "bp_correlation": 0.6,
+    "home_bp_offset": 5.0,  # home readings run lower than clinic ones
+    "fructosamine_mean": 290.0,
+    "fructosamine_sd": 40.0,
+    "cvd_score_median": 14.0,  # % 10-year risk
+    "cvd_score_sigma": 0.6,
+}
+HBA1C_BOUNDARIES = (58.0, 59.0, 75.0, 76.0)
+SYSTOLIC_BOUNDARIES = (140.0, 141.0, 135.0, 136.0)
+DIASTOLIC_BOUNDARIES = (90.0, 91.0, 85.0, 86.0)
+
+#: Background activity (everyone): kinds of noise item and their shares.
+NOISE_MIX: dict[str, float] = {"bp_reading": 0.45, "coded_event": 0.5, "hba1c_screen": 0.05}
+NOISE_HISTORY_YEARS = 15
+NOISE_CHUNK = 200_000  # patients per chunk, bounding temporary memory
+
+#: Clinical roles and the clusters that may supply their codes (first present ones are used).
+ROLES: dict[str, tuple[str, ...]] = {
+    "diabetes": ("DM_COD",),
+    "diabetes_resolved": ("DMRES_COD",),
+    "type1": ("DMTYPE1_COD",),
+    "type2": ("DMTYPE2_COD",),
+    "mild_frailty": ("MILDFRAIL_COD",),
+    "moderate_frailty": ("MODFRAIL_COD",),
+    "severe_frailty": ("SEVFRAIL_COD",),
+    "hba1c": ("IFCCHBAM_COD",),
+    "fructosamine": ("SERFRUC_COD",),
+    "dm_max_therapy": ("DMMAX_COD",),
+    "blood_test_declined": ("BLDTESTDEC_COD",),
+    "pca_unsuitable": ("DMPCAPU_COD",),
+    "pca_dissent": ("DMPCADEC_COD",),
+    "invite": ("DMINVITE_COD",),
+    "systolic": ("SYSBP_COD",),
+    "diastolic": ("DIABP_COD",),
+    "home_bp": ("HOMEBP_COD", "HOMEAMBBP_COD"),
+    "bp_max_therapy": ("HTMAX_COD",),
+    "bp_declined": ("BPDEC_COD", "HOMEBPDEC_COD", "ABPMDEC_COD"),
+    "proteinuria": ("PRT_COD", "MAL_COD"),
+    "ace": ("ACE_COD",),
+    "arb": ("AII_COD",),
+    "ace_contraindicated": ("XACE_COD",),
+    "ace_unsuitable_12m": ("TXACE_COD",),
+    "arb_contraindicated": ("XAII_COD",),
+    "arb_unsuitable_12m": ("TXAII_COD",),
+    "ace_declined": ("ACEDEC_COD",),
+    "arb_declined": ("AIIDEC_COD",),
+    "foot_check": ("FRC_COD",),
+    "foot_unsuitable": ("FEPU_COD",),
+    "foot_declined": ("FEDEC_COD",),
+    "left_foot_absent": ("AMPL_COD", "CONABL_COD"),
+    "right_foot_absent": ("AMPR_COD", "CONABR_COD"),
+    "education_referral": ("DSEP_COD",),
+    "education_unsuitable": ("DSEPPU_COD",),
+    "education_declined": ("DSEPDEC_COD",),
+    "education_unavailable": ("DSEPSU_COD",),
+    "chd": ("CHD_COD",),
+    "stroke": ("STRK_COD",),
+    "tia": ("TIA_COD",),
+    "pad": ("PAD_COD",),
+    "haemorrhagic_stroke": ("HSTRK_COD",),
+    "ckd_3_5": ("CKD_COD",),
+    "ckd_1_2": ("CKD1AND2_COD",),
+    "ckd_resolved": ("CKDRES_COD",),
+    "cvd_score": ("CVDASS2_COD",),
+    "statin": ("STAT_COD",),
+    "statin_unsuitable": ("STATINTOL_COD", "XSTAT_COD"),
+    "other_lipid_therapy": ("EZETIMIBE_COD", "BEMPACID_COD", "INCLISIRAN_COD", "PCSK9I_COD"),
+    "chol_max": ("CHOLMAX_COD",),
+    "lipid_adverse": ("LIPIDTHERADV_COD",),
+    "lipid_contraindicated": (
+        "LIPIDTHERCON_COD", "LIPIDTHERNIND_COD", "STATCONTR_COD", "STATNIND_COD",
+    ),
+    "lipid_declined": ("LIPIDTHERDEC_COD", "STATINDEC_COD"),
+}
+#: Clusters the scenarios rely on without drawing codes from them directly.
+IMPLIED_CLUSTERS = ("BP_COD", "CLINBP_COD")
+#: Overlaps a role may keep (e.g. a type 2 code that is also a DM_COD code on the diagnosis day).
+ALLOWED_OVERLAP: dict[str, tuple[str, ...]] = {
+    "type1": ("DM_COD",),
+    "type2": ("DM_COD",),
+    "systolic": ("BP_COD", "CLINBP_COD"),
+    "diastolic": ("BP_COD", "CLINBP_COD"),
+    "home_bp": ("BP_COD", "CLINBP_COD"),
+    "haemorrhagic_stroke": ("STRK_COD",),
+}
+#: Roles that should prefer codes also in these clusters (a BP reading must be a BP_COD record).
+PREFER_WITHIN: dict[str, tuple[str, ...]] = {"systolic": ("BP_COD",), "diastolic": ("BP_COD",)}
+NOISE_KEY = "noise"
+
+#: Roles each specific option needs; each inner tuple is "any of these roles".
+OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "fructosamine": (("fructosamine",),),
+    "dm_max_therapy": (("dm_max_therapy",),),
+    "blood_test_declined": (("blood_test_declined",),),
+    "ace_arb_contraindicated": (
+        ("ace_contraindicated", "ace_unsuitable_12m"),
+        ("arb_contraindicated", "arb_unsuitable_12m"),
+    ),
+    "ace_arb_declined": (("ace_declined",), ("arb_declined",)),
+    "ace_arb_mixed": (
+        ("ace_contraindicated", "ace_unsuitable_12m"), ("arb_declined",),
+    ),
+    "foot_unsuitable": (("foot_unsuitable",),),
+    "foot_declined": (("foot_declined",),),
+    "amputation_both": (("left_foot_absent",), ("right_foot_absent",)),
+    "education_unsuitable": (("education_unsuitable",),),
+    "education_declined": (("education_declined",),),
+    "education_unavailable": (("education_unavailable",),),
+    "none": (),
+    "chol_max": (("chol_max",),),
+    "lipid_adverse": (("lipid_adverse",),),
+    "lipid_contraindicated": (("lipid_contraindicated",),),
+    "lipid_declined": (("lipid_declined",),),
+    "bp_max_therapy": (("bp_max_therapy",),),
+    "bp_declined": (("bp_declined",),),
+    "pca_unsuitable": (("pca_unsuitable",),),
+    "pca_dissent": (("pca_dissent",),),
+    "invites": (("invite",),),
+    "diagnosed_9m": (),
+    "diagnosed_3m": (),
+    "registered_9m": (),
+    "registered_3m": (),
+}
+
+PRACTICE_PLACES = (
+    "Ashby", "Brampton", "Castleford", "Dunmore", "Elmstead", "Fairley", "Greyfield", "Hollins",
+    "Ivybridge", "Kingsmead", "Langley", "Millbrook", "Northgate", "Oakwood", "Parkside",
+    "Queensway", "Riverside", "Southfields", "Thornbury", "Westcliffe",
+)
+PRACTICE_KINDS = ("Medical Centre", "Surgery", "Health Centre", "Family Practice", "Group Practice")
+ODS_REGION_LETTERS = "ABCDEFGHJKLMNPY"
+PRACTICES_PER_PCN = 6
+
+PATIENT_COLUMNS = (
+    "patient_id", "practice_code", "date_of_birth", "sex", "registration_date",
+    "deregistration_date", "death_date",
+)
+PATIENTS_SCHEMA: dict[str, pl.DataType] = {
+    "patient_id": pl.String(), "practice_code": pl.String(), "date_of_birth": pl.Date(),
+    "sex": pl.String(), "registration_date": pl.Date(), "deregistration_date": pl.Date(),
+    "death_date": pl.Date(),
+}
+EVENTS_SCHEMA: dict[str, pl.DataType] = {
+    "patient_id": pl.String(), "date": pl.Date(), "code": pl.String(), "value": pl.Float64(),
+}
+PRACTICES_SCHEMA: dict[str, pl.DataType] = {
+    "practice_code": pl.String(), "practice_name": pl.String(), "pcn_code": pl.String(),
+    "list_size": pl.Int64(),
+}
+SEXES = ("F", "M", "I", "U")
+_EPOCH = date(1970, 1, 1)
+_DAYS_PER_YEAR = 365.2425
+
+
+# ------------------------------------------------------------------------------------------
+# Public API
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticExtract:
+    """The three tables of an extract, typed as in docs/extract-format.md."""
+
+    patients: pl.DataFrame
+    events: pl.DataFrame
+    practices: pl.DataFrame
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {"patients": self.patients, "events": self.events, "practices": self.practices}
+
+
+def generate(
+    n_patients: int,
+    n_practices: int,
+    seed: int,
+    clusters: Mapping[str, Sequence[str]],
+    period_start: date,
+    period_end: date,
+    events_per_patient: float = 8.0,
+) -> SyntheticExtract:
+    """Build a synthetic extract; the same arguments always give the same frames."""
+    _check_arguments(n_patients, n_practices, seed, period_start, period_end, events_per_patient)
+    cal = _Calendar.of(period_start, period_end)
+    streams = _Streams(seed)
+    book = _CodeBook.build(clusters)
+    pop = _draw_population(streams, n_patients, n_practices, cal)
+    plan = _plan_diabetics(streams, pop, cal, book)
+    sink = _Sink(book, streams, pop)
+    _diabetic_events(plan, cal, streams, sink)
+    _noise_events(streams, pop, plan, cal, sink, n_patients * events_per_patient - sink.size)
+    ids = _patient_ids(n_patients)
+    practices = _practices_frame(streams("practices"), pop, cal)
+    return SyntheticExtract(
+        patients=_patients_frame(pop, ids, practices["practice_code"]),
+        events=_events_frame(sink, ids),
+        practices=practices,
+    )
+
+
+def write_extract(
+    extract: SyntheticExtract,
+    out_dir: Path,
+    fmt: Literal["csv", "parquet"],
+    overwrite: bool = False,
+) -> None:
+    """Write the extract folder atomically: build it beside ``out_dir``, then rename it in."""
+    out_dir = Path(out_dir)
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown extract format {fmt!r} (use 'csv' or 'parquet')")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} exists and is not a directory")
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise ValueError(f"{out_dir} is not empty (pass overwrite=True to replace it)")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        for name, frame in extract.tables().items():
+            if fmt == "csv":
+                frame.write_csv(staging / f"{name}.csv")
+            else:
+                frame.write_parquet(staging / f"{name}.parquet")
+        _swap_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    retired = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex}.old")
+    os.rename(out_dir, retired)
+    try:
+        os.rename(staging, out_dir)
+    except BaseException:
+        os.rename(retired, out_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _check_arguments(
+    n_patients: int, n_practices: int, seed: int, start: date, end: date, events_per_patient: float
+) -> None:
+    if n_patients < 1 or n_practices < 1:
+        raise ValueError("n_patients and n_practices must be at least 1")
+    if n_practices > n_patients:
+        raise ValueError("n_practices cannot exceed n_patients")
+    if seed < 0:
+        raise ValueError("seed must be non-negative")
+    if start > end:
+        raise ValueError("period_start is after period_end")
+    if events_per_patient < 0:
+        raise ValueError("events_per_patient must be non-negative")
+
+
+# ------------------------------------------------------------------------------------------
+# Small numeric helpers
+# ------------------------------------------------------------------------------------------
+
+
+class _Streams:
+    """One random stream per purpose, so adding a feature leaves the other streams unchanged."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._cache: dict[str, np.random.Generator] = {}
+
+    def __call__(self, purpose: str) -> np.random.Generator:
+        if purpose not in self._cache:
+            key = [self._seed, zlib.crc32(purpose.encode())]
+            self._cache[purpose] = np.random.default_rng(key)
+        return self._cache[purpose]
+
+
+def _day(d: date) -> int:
+    return (d - _EPOCH).days
+
+
+def _shift_months(days: np.ndarray | int, months: int) -> np.ndarray:
+    """Calendar month arithmetic, clamping to the month's last day (31 Mar - 1 month = 28 Feb)."""
+    as_dates = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    month = as_dates.astype("datetime64[M]")
+    day_of_month = (as_dates - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + months
+    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]"))
+    last_index = month_length.astype(np.int64) - 1
+    return target.astype("datetime64[D]").astype(np.int64) + np.minimum(day_of_month, last_index)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Period boundaries as day numbers; windows follow the spec ("after PPED - k months")."""
+
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, start: date, end: date) -> _Calendar:
+        return cls(_day(start), _day(end))
+
+    def back(self, months: int) -> int:
+        """period_end minus ``months`` calendar months (the last day outside the window)."""
+        return int(_shift_months(self.end, -months))
+
+    def first_in(self, months: int) -> int:
+        return self.back(months) + 1
+
+
+def _allocate(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+    """Category per item with counts fixed by the shares (largest remainder), shuffled.
+
+    Quotas rather than independent draws, so even small samples get every scenario.
+    """
+    shares = np.asarray(weights, dtype=float)
+    shares = shares / shares.sum()
+    exact = shares * n
+    counts = np.floor(exact).astype(np.int64)
+    missing = n - int(counts.sum())
+    if missing:
+        counts[np.argsort(-(exact - counts), kind="stable")[:missing]] += 1
+    return rng.permutation(np.repeat(np.arange(len(shares)), counts))
+
+
+def _allocate_within(
+    rng: np.random.Generator, strata: np.ndarray, weights: Sequence[float]
+) -> np.ndarray:
+    """``_allocate`` separately inside each stratum, so every stratum gets every category."""
+    out = np.zeros(len(strata), dtype=np.int64)
+    for stratum in np.unique(strata):
+        members = np.flatnonzero(strata == stratum)
+        out[members] = _allocate(rng, len(members), weights)
+    return out
+
+
+def _choose(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+    """Independent categorical draws."""
+    cumulative = np.cumsum(np.asarray(weights, dtype=float))
+    return np.searchsorted(cumulative / cumulative[-1], rng.random(n), side="right")
+
+
+def _days(
+    rng: np.random.Generator,
+    n: int,
+    first: np.ndarray | int,
+    last: np.ndarray | int,
+    edge_share: float = 0.0,
+) -> np.ndarray:
+    """Uniform day in [first, last]; ``edge_share`` of them snapped onto first or last."""
+    lo = np.broadcast_to(np.asarray(first, dtype=np.int64), (n,))
+    hi = np.maximum(np.broadcast_to(np.asarray(last, dtype=np.int64), (n,)), lo)
+    days = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    snap = rng.random(n) < edge_share
+    to_first = rng.random(n) < 0.5
+    return np.where(snap, np.where(to_first, lo, hi), days)
+
+
+def _pick(rng: np.random.Generator, options: Sequence[float], n: int) -> np.ndarray:
+    return np.asarray(options, dtype=float)[rng.integers(0, len(options), n)]
+
+
+def _index(table: Mapping[str, object] | Sequence[str], name: str) -> int:
+    return list(table).index(name)
+
+
+# ------------------------------------------------------------------------------------------
+# Codes
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CodeBook:
+    """All codes used, and per role the indices of codes that mean only that role."""
+
+    codes: tuple[str, ...]
+    pools: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, clusters: Mapping[str, Sequence[str]]) -> _CodeBook:
+        sets = {name: {str(c) for c in codes} for name, codes in clusters.items()}
+        scenario = _scenario_clusters() & sets.keys()
+        role_codes = {role: _role_codes(role, sets, scenario) for role in ROLES}
+        role_codes["noise"] = _noise_codes(sets, scenario)
+        used = sorted(set().union(*role_codes.values()))
+        position = {code: i for i, code in enumerate(used)}
+        pools = {
+            role: np.array([position[c] for c in sorted(codes)], dtype=np.int32)
+            for role, codes in role_codes.items()
+            if codes
+        }
+        return cls(tuple(used), pools)
+
+    def has(self, *roles: str) -> bool:
+        return all(role in self.pools for role in roles)
+
+    def option_available(self, option: str) -> bool:
+        return all(any(r in self.pools for r in group) for group in OPTION_NEEDS[option])
+
+
+def _scenario_clusters() -> set[str]:
+    return {c for names in ROLES.values() for c in names} | set(IMPLIED_CLUSTERS)
+
+
+def _role_codes(role: str, sets: dict[str, set[str]], scenario: set[str]) -> set[str]:
+    """Codes of the role's clusters that belong to no other scenario cluster (bar allowed ones).
+
+    Clusters overlap (a DM_COD code can also be in PAD_COD), and a code meant as one thing must
+    not silently count as another.
+    """
+    own = [c for c in ROLES[role] if c in sets]
+    if not own:
+        return set()
+    codes = set().union(*(sets[c] for c in own))
+    keep_overlap = set(own) | set(ALLOWED_OVERLAP.get(role, ()))
+    for other in scenario - keep_overlap:
+        codes -= sets[other]
+    preferred = [sets[c] for c in PREFER_WITHIN.get(role, ()) if c in sets]
+    if preferred and codes & set().union(*preferred):
+        codes &= set().union(*preferred)
+    return codes
+
+
+def _noise_codes(sets: dict[str, set[str]], scenario: set[str]) -> set[str]:
+    background = [codes for name, codes in sets.items() if name not in scenario]
+    scenario_codes = set().union(*(sets[name] for name in scenario)) if scenario else set()
+    return set().union(*background) - scenario_codes if background else set()
+
+
+# ------------------------------------------------------------------------------------------
+# Population
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Population:
+    """Patient attributes as arrays of day numbers; exits use exit_kind 0 none, 1 dereg, 2 died."""
+
+    practice: np.ndarray
+    dob: np.ndarray
+    sex: np.ndarray
+    registration: np.ndarray
+    exit_day: np.ndarray
+    exit_kind: np.ndarray
+    n_practices: int
+
+    @property
+    def size(self) -> int:
+        return len(self.dob)
+
+    def age_years(self, cal: _Calendar) -> np.ndarray:
+        return (cal.end - self.dob) / _DAYS_PER_YEAR
+
+    def last_day(self, cal: _Calendar) -> np.ndarray:
+        """Last day events can carry: the exit day, else period_end."""
+        return np.where(self.exit_kind > 0, self.exit_day, cal.end)
+
+
+def _draw_population(
+    streams: _Streams, n: int, n_practices: int, cal: _Calendar
+) -> _Population:
+    rng = streams("population")
+    practice = np.sort(_allocate(rng, n, rng.lognormal(0.0, 0.35, n_practices)))
+    dob, sex = _draw_ages_and_sexes(rng, n, cal)
+    registration = _draw_registrations(rng, dob, cal)
+    exit_day, exit_kind = _draw_exits(rng, dob, registration, cal)
+    return _Population(practice, dob, sex, registration, exit_day, exit_kind, n_practices)
+
+
+def _draw_ages_and_sexes(
+    rng: np.random.Generator, n: int, cal: _Calendar
+) -> tuple[np.ndarray, np.ndarray]:
+    lowers = np.array([b[0] for b in AGE_BANDS] + [OLDEST_AGE], dtype=float)
+    band = _choose(rng, n, [b[1] for b in AGE_BANDS])
+    age = lowers[band] + rng.random(n) * (lowers[band + 1] - lowers[band])
+    dob = cal.end - np.floor(age * _DAYS_PER_YEAR).astype(np.int64)
+    female = rng.random(n) < np.array([b[2] for b in AGE_BANDS])[band]
+    sex = np.where(female, 0, 1).astype(np.int8)
+    other = rng.random(n)
+    indeterminate = POPULATION["sex_indeterminate"]
+    sex[other < indeterminate] = 2
+    sex[(other >= indeterminate) & (other < indeterminate + POPULATION["sex_unknown"])] = 3
+    return dob, sex
+
+
+def _draw_registrations(rng: np.random.Generator, dob: np.ndarray, cal: _Calendar) -> np.ndarray:
+    n = len(dob)
+    recent = rng.random(n) < POPULATION["registered_last_year"]
+    last_year = cal.end - rng.integers(0, 365, n)
+    mean_days = POPULATION["mean_years_registered"] * _DAYS_PER_YEAR
+    earlier = cal.end - 365 - rng.exponential(mean_days, n).astype(np.int64)
+    # newborns register a few weeks after birth
+    after_birth = dob + rng.integers(7, 60, n)
+    return np.minimum(np.maximum(np.where(recent, last_year, earlier), after_birth), cal.end)
+
+
+def _draw_exits(
+    rng: np.random.Generator, dob: np.ndarray, registration: np.ndarray, cal: _Calendar
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(dob)
+    age = (cal.end - dob) / _DAYS_PER_YEAR
+    mortality = np.exp(0.09 * age)
+    death_p = np.minimum(POPULATION["died"] * n * mortality / mortality.sum(), 0.5)
+    died = rng.random(n) < death_p
+    deregistered = ~died & (rng.random(n) < POPULATION["deregistered"])
+    kind = np.where(died, 2, np.where(deregistered, 1, 0)).astype(np.int8)
+    return np.maximum(_exit_days(rng, n, cal), registration), kind
+
+
+def _exit_days(rng: np.random.Generator, n: int, cal: _Calendar) -> np.ndarray:
+    after = rng.random(n) < POPULATION["exit_after_end"]
+    later = _days(rng, n, cal.end + 1, cal.end + 90)
+    days = np.where(after, later, _days(rng, n, cal.start, cal.end))
+    on_boundary = rng.random(n) < POPULATION["exit_on_boundary"]
+    return np.where(on_boundary, cal.end + rng.integers(0, 2, n), days)
+
+
+def _draw_diabetes(rng: np.random.Generator, pop: _Population, cal: _Calendar) -> np.ndarray:
+    age = pop.age_years(cal)
+    adult = age >= 17
+    knots = np.array(DIABETES_RISK_BY_AGE)
+    risk = np.interp(age, knots[:, 0], knots[:, 1])
+    adult_risk_total = risk[adult].sum()
+    scale = POPULATION["adult_diabetes_prevalence"] * adult.sum() / max(adult_risk_total, 1e-9)
+    p = np.where(adult, np.minimum(risk * scale, 0.6), POPULATION["child_diabetes_prevalence"])
+    return rng.random(pop.size) < p
+
+
+# ------------------------------------------------------------------------------------------
+# Diabetic scenario plan
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Per-diabetic scenario choices (arrays aligned with ``pid``)."""
+
+    pid: np.ndarray
+    group: np.ndarray
+    engaged: np.ndarray
+    frailty: np.ndarray
+    tail: np.ndarray
+    invite_gap: np.ndarray
+    specific: dict[str, np.ndarray]
+    edge: np.ndarray
+    dx: np.ndarray
+    dob: np.ndarray
+    hba1c_current: np.ndarray  # has an HbA1c in the last 12 months
+    bp_current: np.ndarray  # has a BP reading in the last 12 months
+
+    @property
+    def size(self) -> int:
+        return len(self.pid)
+
+    def in_group(self, *names: str) -> np.ndarray:
+        return np.isin(self.group, [_index(DIABETIC_GROUPS, n) for n in names])
+
+    @property
+    def failing(self) -> np.ndarray:
+        return self.in_group("fallthrough", "specific")
+
+    @property
+    def modsev_frail(self) -> np.ndarray:
+        return np.isin(self.frailty, [_index(FRAILTY_KINDS, k) for k in MODSEV_FRAILTY])
+
+    def tail_is(self, name: str) -> np.ndarray:
+        return self.tail == _index(TAIL, name)
+
+    def edge_is(self, name: str) -> np.ndarray:
+        return self.edge == _index(EDGES, name)
+
+    def option(self, indicator: str, name: str) -> np.ndarray:
+        return self.specific[indicator] == _index(SPECIFIC[indicator], name)
+
+    def care(self, rng: np.random.Generator, feature: str) -> np.ndarray:
+        """Realistic care draw for ordinary-care patients; failing patients never get it."""
+        engaged_p, disengaged_p = CARE[feature]
+        p = np.where(self.engaged, engaged_p, disengaged_p)
+        return (rng.random(self.size) < p) & ~self.failing
+
+
+def _plan_diabetics(
+    streams: _Streams, pop: _Population, cal: _Calendar, book: _CodeBook
+) -> _Plan:
+    rng = streams("plan")
+    pid = np.flatnonzero(_draw_diabetes(streams("diabetes"), pop, cal))
+    adult = pop.age_years(cal)[pid] >= 17
+    group = np.zeros(len(pid), dtype=np.int64)
+    group[adult] = _allocate(rng, int(adult.sum()), list(DIABETIC_GROUPS.values()))
+    plan = _Plan(
+        pid=pid,
+        group=group,
+        engaged=np.zeros(len(pid), dtype=bool),
+        frailty=np.zeros(len(pid), dtype=np.int64),
+        tail=np.full(len(pid), -1),
+        invite_gap=np.full(len(pid), -1),
+        specific={k: np.full(len(pid), -1) for k in SPECIFIC},
+        edge=np.full(len(pid), -1),
+        dx=np.zeros(len(pid), dtype=np.int64),
+        dob=pop.dob[pid].copy(),
+        hba1c_current=np.zeros(len(pid), dtype=bool),
+        bp_current=np.zeros(len(pid), dtype=bool),
+    )
+    plan.engaged = ~plan.failing & (rng.random(plan.size) < ENGAGED_SHARE)
+    _plan_tails(rng, plan, book)
+    _plan_specific(rng, plan, book)
+    _plan_frailty(rng, plan, cal)
+    _plan_edges(rng, plan, cal)
+    _plan_diagnosis(rng, plan, cal)
+    _plan_readings(rng, plan)
+    _apply_plan_to_population(rng, plan, pop, cal)
+    return plan
+
+
+def _plan_readings(rng: np.random.Generator, plan: _Plan) -> None:
+    """Who has an HbA1c / BP in the last 12 months (several features depend on it)."""
+    failing_hba1c = rng.random(plan.size) < CLINICAL["failing_hba1c_in_12m"]
+    plan.hba1c_current = plan.care(rng, "hba1c_in_12m") | (plan.failing & failing_hba1c)
+    plan.hba1c_current &= ~plan.option("DM020", "fructosamine")
+    failing_bp = rng.random(plan.size) < CLINICAL["failing_bp_in_12m"]
+    plan.bp_current = plan.care(rng, "bp_in_12m") | (plan.failing & failing_bp)
+
+
+def _available(book: _CodeBook, options: Sequence[str]) -> list[int]:
+    return [i for i, name in enumerate(options) if book.option_available(name)]
+
+
+def _plan_tails(rng: np.random.Generator, plan: _Plan, book: _CodeBook) -> None:
+    members = np.flatnonzero(plan.in_group("fallthrough"))
+    usable = _available(book, list(TAIL))
+    weights = [list(TAIL.values())[i] for i in usable]
+    plan.tail[members] = np.asarray(usable)[_allocate(rng, len(members), weights)]
+    invited = np.flatnonzero(plan.tail_is("invites"))
+    plan.invite_gap[invited] = _allocate(rng, len(invited), list(INVITE_GAPS.values()))
+
+
+def _plan_specific(rng: np.random.Generator, plan: _Plan, book: _CodeBook) -> None:
+    members = np.flatnonzero(plan.in_group("specific"))
+    for indicator, options in SPECIFIC.items():
+        usable = _available(book, options)
+        if usable:
+            chosen = _allocate(rng, len(members), [1.0] * len(usable))
+            plan.specific[indicator][members] = np.asarray(usable)[chosen]
+
+
+def _plan_frailty(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
+    age = (cal.end - plan.dob) / _DAYS_PER_YEAR
+    for upper, shares in reversed(FRAILTY_BY_AGE):
+        rows = age < upper
+        plan.frailty[rows] = _choose(rng, int(rows.sum()), shares)
+    failing = np.flatnonzero(plan.failing)
+    # balance frailty inside each tail/specific stratum so both DM020 and DM021 see every step
+    strata = plan.tail[failing] * 100 + plan.specific["DM020"][failing]
+    frail = _allocate_within(rng, strata, [0.5, 0.5]) == 0
+    frail_kind = _choose(rng, len(failing), FAILING_FRAILTY["frail"])
+    other_kind = _choose(rng, len(failing), FAILING_FRAILTY["not_frail"])
+    plan.frailty[failing] = np.where(frail, frail_kind, other_kind)
+    # frail failing patients are old; the others are 40-78 so DM034 and DM036 both apply
+    years = np.where(frail, rng.uniform(70, 95, len(failing)), rng.uniform(40, 79, len(failing)))
+    plan.dob[failing] = cal.end - np.floor(years * _DAYS_PER_YEAR).astype(np.int64)
+
+
+def _plan_edges(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
+    members = np.flatnonzero(plan.in_group("edge"))
+    plan.edge[members] = _allocate(rng, len(members), list(EDGES.values()))
+    for name, years, next_day in (
+        ("age_17_on_end", 17, 0), ("age_16_turning_17_next_day", 17, 1),
+        ("age_40_on_end", 40, 0), ("age_39_turning_40_next_day", 40, 1),
+        ("age_80_on_end", 80, 0), ("age_79_turning_80_next_day", 80, 1),
+    ):
+        plan.dob[plan.edge_is(name)] = int(_shift_months(cal.end, -12 * years)) + next_day
+
+
+_DIAGNOSIS_WINDOWS: dict[str, tuple[int | None, int]] = {
+    # name: (months back of the window's open lower end, months back of its last day)
+    "established": (None, 21),
+    "21_to_12_months": (21, 12),
+    "12_to_9_months": (12, 9),
+    "9_to_3_months": (9, 3),
+    "last_3_months": (3, 0),
+}
+
+
+def _plan_diagnosis(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
+    timing = _choose(rng, plan.size, list(DIAGNOSIS_TIMING.values()))
+    timing[plan.edge >= 0] = _index(DIAGNOSIS_TIMING, "established")
+    failing = plan.failing
+    timing[failing] = _index(DIAGNOSIS_TIMING, "established")
+    share = FALLTHROUGH_RECENT_DIAGNOSIS
+    recent = _allocate_within(rng, plan.tail, [share, 1 - share]) == 0
+    undiagnosed_tails = [_index(TAIL, t) for t in TAIL if not t.startswith("diagnosed")]
+    dm014_window = plan.in_group("fallthrough") & recent & np.isin(plan.tail, undiagnosed_tails)
+    dm014_window |= plan.in_group("specific") & ~plan.option("DM014", "none")
+    timing[dm014_window] = _index(DIAGNOSIS_TIMING, "21_to_12_months")
+    timing[plan.tail_is("diagnosed_9m")] = _index(DIAGNOSIS_TIMING, "9_to_3_months")
+    timing[plan.tail_is("diagnosed_3m")] = _index(DIAGNOSIS_TIMING, "last_3_months")
+    plan.dx = _diagnosis_days(rng, timing, plan.dob, cal)
+    # DM014 PCA steps need the diagnosis 9-21 months back, not only 12-21
+    widen = dm014_window & (rng.random(plan.size) < 0.3)
+    plan.dx[widen] = _days(rng, int(widen.sum()), cal.first_in(12), cal.back(9), EDGE_SHARE)
+
+
+def _diagnosis_days(
+    rng: np.random.Generator, timing: np.ndarray, dob: np.ndarray, cal: _Calendar
+) -> np.ndarray:
+    dx = np.zeros(len(timing), dtype=np.int64)
+    for i, (opens, closes) in enumerate(_DIAGNOSIS_WINDOWS.values()):
+        rows = timing == i
+        n = int(rows.sum())
+        last = cal.back(closes) if closes else cal.end
+        if opens is None:
+            first = np.maximum(dob[rows] + 365, cal.end - int(30 * _DAYS_PER_YEAR))
+            days = _days(rng, n, first, last)
+            days[rng.random(n) < EDGE_SHARE / 2] = last  # on the DM014 "on/before" boundary
+        else:
+            days = _days(rng, n, cal.first_in(opens), last, EDGE_SHARE)
+        dx[rows] = days
+    return np.clip(dx, dob + 1, cal.end)
+
+
+def _apply_plan_to_population(
+    rng: np.random.Generator, plan: _Plan, pop: _Population, cal: _Calendar
+) -> None:
+    """Write ages, registrations and exits the scenarios need back onto the patients."""
+    pop.dob[plan.pid] = plan.dob
+    stays = plan.in_group("fallthrough", "specific", "edge")
+    pop.exit_kind[plan.pid[stays]] = 0
+    for tail, opens, closes in (("registered_9m", 9, 3), ("registered_3m", 3, 0)):
+        rows = plan.tail_is(tail)
+        last = cal.back(closes) if closes else cal.end
+        days = _days(rng, int(rows.sum()), cal.first_in(opens), last, EDGE_SHARE)
+        pop.registration[plan.pid[rows]] = days
+    _apply_exits(rng, plan, pop, cal)
+    pop.registration[plan.pid] = np.maximum(pop.registration[plan.pid], plan.dob + 1)
+
+
+def _apply_exits(rng: np.random.Generator, plan: _Plan, pop: _Population, cal: _Calendar) -> None:
+    members = np.flatnonzero(plan.in_group("exit"))
+    variant = _allocate(rng, len(members), list(EXITS.values()))
+    pid = plan.pid[members]
+    n = len(members)
+    timing = np.array([name.split("_")[-2] for name in EXITS])[variant]
+    before = _days(rng, n, cal.start, cal.end - 1)
+    after = _days(rng, n, cal.end + 1, cal.end + 60, EDGE_SHARE)
+    day = np.where(timing == "before", before, np.where(timing == "on", cal.end, after))
+    died = np.array([name.startswith("died") for name in EXITS])[variant]
+    pop.exit_kind[pid] = np.where(died, 2, 1)
+    pop.exit_day[pid] = day
+    pop.registration[pid] = np.minimum(pop.registration[pid], day)
+
+
+# ------------------------------------------------------------------------------------------
+# Event sink
+# ------------------------------------------------------------------------------------------
+
+
+class _Sink:
+    """Collects event blocks as numpy arrays (patient row, day, code index, value)."""
+
+    def __init__(self, book: _CodeBook, streams: _Streams, pop: _Population) -> None:
+        self.book = book
+        self._streams = streams
+        self._first_day = pop.dob
+        self._last_day = np.where(pop.exit_kind > 0, pop.exit_day, np.iinfo(np.int64).max)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def add(
+        self, role: str, pid: np.ndarray, days: np.ndarray, values: np.ndarray | None = None
+    ) -> None:
+        """Add events with codes drawn from ``role``; silently nothing if the role is missing."""
+        pool = self.book.pools.get(role)
+        if pool is None or len(pid) == 0:
+            return
+        pid = np.asarray(pid, dtype=np.int64)
+        days = np.broadcast_to(np.asarray(days, dtype=np.int64), pid.shape)
+        codes = pool[self._streams("codes:" + role).integers(0, len(pool), len(pid))]
+        vals = np.full(len(pid), np.nan) if values is None else np.asarray(values, dtype=float)
+        # nothing is recorded before birth or after the patient left
+        keep = (days >= self._first_day[pid]) & (days <= self._last_day[pid])
+        part = (pid[keep].astype(np.int32), days[keep].astype(np.int32), codes[keep], vals[keep])
+        self.parts.append(part)
+        self.size += len(part[0])
+
+    def add_bp(
+        self, pid: np.ndarray, days: np.ndarray, systolic: np.ndarray, diastolic: np.ndarray
+    ) -> None:
+        """A reading is a systolic and a diastolic event on the same day, or nothing."""
+        if self.book.has("systolic", "diastolic"):
+            self.add("systolic", pid, days, systolic)
+            self.add("diastolic", pid, days, diastolic)
+
+
+# ------------------------------------------------------------------------------------------
+# Diabetic events
+# ------------------------------------------------------------------------------------------
+
+
+def _diabetic_events(plan: _Plan, cal: _Calendar, streams: _Streams, sink: _Sink) -> None:
+    for build in (
+        _diagnosis_events, _frailty_events, _hba1c_events, _glycaemic_pca_events, _bp_events,
+        _ace_arb_events, _foot_events, _education_events, _cvd_events, _lipid_events,
+        _review_pca_events, _invite_events,
+    ):
+        build(plan, cal, streams(build.__name__), sink)
+
+
+def _diagnosis_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    sink.add("diabetes", plan.pid, plan.dx)
+    repeat = plan.in_group("ordinary", "exit") & (rng.random(m) < CLINICAL["repeat_diabetes_code"])
+    repeat &= plan.dx < cal.end
+    sink.add("diabetes", plan.pid[repeat], _days(rng, m, plan.dx + 1, cal.end)[repeat])
+    child = (cal.end - plan.dob) / _DAYS_PER_YEAR < 17
+    untyped = 1 - CLINICAL["type1"] - CLINICAL["type2"]
+    kind = _choose(rng, m, [CLINICAL["type1"], CLINICAL["type2"], untyped])
+    kind[child] = 0
+    kind[plan.failing] = np.where(rng.random(int(plan.failing.sum())) < 0.1, 0, 1)
+    # on the diagnosis day, so a type code that is also a DM_COD code moves no dates
+    sink.add("type1", plan.pid[kind == 0], plan.dx[kind == 0])
+    sink.add("type2", plan.pid[kind == 1], plan.dx[kind == 1])
+    _resolution_events(plan, cal, rng, sink)
+
+
+def _resolution_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    later = _days(rng, m, plan.dx + 1, cal.end)
+    after = plan.edge_is("resolved_after_latest")
+    sink.add("diabetes_resolved", plan.pid[after], later[after])
+    same = plan.edge_is("resolved_same_day")
+    sink.add("diabetes_resolved", plan.pid[same], plan.dx[same])
+    again = plan.edge_is("resolved_then_rediagnosed")
+    resolved = _days(rng, m, plan.dx + 1, cal.end - 1)
+    sink.add("diabetes_resolved", plan.pid[again], resolved[again])
+    sink.add("diabetes", plan.pid[again], _days(rng, m, resolved + 1, cal.end)[again])
+
+
+def _frailty_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    earlier = _days(rng, m, cal.end - 4 * 365, cal.end - 60)
+    latest = _days(rng, m, earlier + 1, cal.end)
+    roles = {"mild": "mild_frailty", "moderate": "moderate_frailty", "severe": "severe_frailty"}
+    for kind, (first, last) in {
+        "mild": (None, "mild"), "moderate": (None, "moderate"), "severe": (None, "severe"),
+        "mild_after_moderate": ("moderate", "mild"), "moderate_after_mild": ("mild", "moderate"),
+    }.items():
+        rows = plan.frailty == _index(FRAILTY_KINDS, kind)
+        sink.add(roles[last], plan.pid[rows], latest[rows])
+        if first:
+            sink.add(roles[first], plan.pid[rows], earlier[rows])
+
+
+def _lognormal(rng: np.random.Generator, median: np.ndarray | float, n: int) -> np.ndarray:
+    draws = np.asarray(median) * np.exp(rng.normal(0.0, VALUES["hba1c_sigma"], n))
+    return np.clip(np.round(draws), VALUES["hba1c_min"], VALUES["hba1c_max"])
+
+
+def _hba1c_values(plan: _Plan, cal: _Calendar, rng: np.random.Generator) -> np.ndarray:
+    m = plan.size
+    new = plan.dx >= cal.first_in(12)
+    median = np.where(
+        new, VALUES["hba1c_median_new"],
+        np.where(plan.engaged, VALUES["hba1c_median"], VALUES["hba1c_median_disengaged"]),
+    )
+    values = _lognormal(rng, median, m)
+    boundary = rng.random(m) < CLINICAL["boundary_value"]
+    values = np.where(boundary, _pick(rng, HBA1C_BOUNDARIES, m), values)
+    above_both_targets = np.minimum(76 + np.round(rng.exponential(12.0, m)), VALUES["hba1c_max"])
+    return np.where(plan.failing, above_both_targets, values)
+
+
+def _hba1c_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    window = cal.first_in(12)
+    current = plan.hba1c_current
+    day = _days(rng, m, np.maximum(window, plan.dx), cal.end, EDGE_SHARE)
+    values = _hba1c_values(plan, cal, rng)
+    sink.add("hba1c", plan.pid[current], day[current], values[current])
+    repeat = current & ~plan.failing & (rng.random(m) < CLINICAL["same_day_repeat"])
+    second = _lognormal(rng, VALUES["hba1c_median"], m)
+    sink.add("hba1c", plan.pid[repeat], day[repeat], second[repeat])
+    _hba1c_history(plan, cal, rng, sink, current)
+
+
+def _hba1c_history(
+    plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink, current: np.ndarray
+) -> None:
+    m = plan.size
+    window = cal.first_in(12)
+    has_past = plan.dx < window - 30
+    count = np.where(has_past, rng.integers(0, 4, m), 0)
+    rows = np.repeat(np.arange(m), count)
+    first = np.maximum(plan.dx, cal.end - 6 * 365)[rows]
+    days = _days(rng, len(rows), first, window - 1)
+    sink.add("hba1c", plan.pid[rows], days, _lognormal(rng, VALUES["hba1c_median"], len(rows)))
+    # a good result the day before the window, which must not count
+    stale = has_past & ~current & (rng.random(m) < STALE_SHARE)
+    n_stale = int(stale.sum())
+    sink.add("hba1c", plan.pid[stale], np.full(n_stale, window - 1), np.full(n_stale, 50.0))
+
+
+def _recent(
+    rng: np.random.Generator, plan: _Plan, cal: _Calendar, months: int = 12, stale: float = 0.0
+) -> np.ndarray:
+    """A day in the last ``months``; for ordinary-care patients ``stale`` share of them fall on
+    the day before the window instead (failing patients need theirs to count)."""
+    days = _days(rng, plan.size, cal.first_in(months), cal.end, EDGE_SHARE)
+    outside = ~plan.failing & (rng.random(plan.size) < stale)
+    return np.where(outside, cal.back(months), days)
+
+
+def _glycaemic_pca_events(
+    plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink
+) -> None:
+    m = plan.size
+    fructosamine = plan.care(rng, "fructosamine_without_hba1c") & ~plan.hba1c_current
+    fructosamine |= plan.option("DM020", "fructosamine")
+    value = np.round(rng.normal(VALUES["fructosamine_mean"], VALUES["fructosamine_sd"], m))
+    day = _recent(rng, plan, cal)
+    sink.add("fructosamine", plan.pid[fructosamine], day[fructosamine], value[fructosamine])
+    for feature in ("dm_max_therapy", "blood_test_declined"):
+        rows = plan.care(rng, feature) | plan.option("DM020", feature)
+        day = _recent(rng, plan, cal, stale=STALE_SHARE)
+        sink.add(feature, plan.pid[rows], day[rows])
+
+
+def _bp_values(
+    plan: _Plan, rng: np.random.Generator, home: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    m = plan.size
+    z = rng.normal(size=(2, m))
+    rho = VALUES["bp_correlation"]
+    offset = np.where(home, VALUES["home_bp_offset"], 0.0)
+    systolic = VALUES["systolic_mean"] - offset + VALUES["systolic_sd"] * z[0]
+    diastolic = VALUES["diastolic_mean"] - offset / 2 + VALUES["diastolic_sd"] * (
+        rho * z[0] + np.sqrt(1 - rho**2) * z[1]
+    )
+    boundary = rng.random(m) < CLINICAL["boundary_value"]
+    which = rng.integers(0, 2, m) + np.where(home, 2, 0)
+    on_systolic = boundary & (rng.random(m) < 0.5)
+    systolic = np.where(on_systolic, np.take(SYSTOLIC_BOUNDARIES, which), systolic)
+    diastolic = np.where(boundary & ~on_systolic, np.take(DIASTOLIC_BOUNDARIES, which), diastolic)
+    above = plan.failing
+    systolic = np.where(above, rng.integers(145, 181, m), np.clip(np.round(systolic), 80, 230))
+    diastolic = np.where(above, rng.integers(91, 111, m), np.clip(np.round(diastolic), 40, 130))
+    return systolic.astype(float), diastolic.astype(float)
+
+
+def _bp_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    current = plan.bp_current
+    day = _days(rng, m, cal.first_in(12), cal.end, EDGE_SHARE)
+    home = ~plan.failing & (rng.random(m) < CLINICAL["home_bp"])
+    systolic, diastolic = _bp_values(plan, rng, home)
+    sink.add_bp(plan.pid[current], day[current], systolic[current], diastolic[current])
+    flagged = current & home
+    sink.add("home_bp", plan.pid[flagged], day[flagged])
+    repeat = current & ~plan.failing & (rng.random(m) < CLINICAL["same_day_repeat"])
+    again_sys, again_dia = _bp_values(plan, rng, home)
+    sink.add_bp(plan.pid[repeat], day[repeat], again_sys[repeat], again_dia[repeat])
+    earlier = current & (rng.random(m) < 0.5) & (day > cal.first_in(12))
+    earlier_day = _days(rng, m, cal.first_in(12), day - 1)
+    sink.add_bp(plan.pid[earlier], earlier_day[earlier], again_sys[earlier], again_dia[earlier])
+    stale = ~current & (rng.random(m) < STALE_SHARE)
+    n_stale = int(stale.sum())
+    good = np.full(n_stale, 125.0), np.full(n_stale, 75.0)
+    sink.add_bp(plan.pid[stale], np.full(n_stale, cal.back(12)), *good)
+    for feature in ("bp_max_therapy", "bp_declined"):
+        rows = plan.care(rng, feature) | plan.option("DM036", feature)
+        sink.add(feature, plan.pid[rows], _recent(rng, plan, cal, stale=STALE_SHARE)[rows])
+
+
+def _ace_arb_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    proteinuria = rng.random(m) < np.where(
+        plan.in_group("fallthrough"), CLINICAL["failing_proteinuria"], CLINICAL["proteinuria"]
+    )
+    proteinuria |= plan.in_group("specific")
+    first = np.maximum(plan.dx - 2 * 365, plan.dob + 1)
+    sink.add("proteinuria", plan.pid[proteinuria], _days(rng, m, first, cal.end)[proteinuria])
+    treated = proteinuria & plan.care(rng, "ace_arb_in_6m")
+    drug = np.where(rng.random(m) < 0.6, "ace", "arb")
+    day = _recent(rng, plan, cal, months=6)
+    stale_day = np.full(m, cal.back(6))
+    untreated_stale = proteinuria & ~treated & ~plan.failing & (rng.random(m) < STALE_SHARE)
+    for role in ("ace", "arb"):
+        rows = treated & (drug == role)
+        sink.add(role, plan.pid[rows], day[rows])
+        stale = untreated_stale & (drug == role)
+        sink.add(role, plan.pid[stale], stale_day[stale])
+    _ace_arb_exceptions(plan, cal, rng, sink, proteinuria)
+
+
+def _ace_arb_exceptions(
+    plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink, proteinuria: np.ndarray
+) -> None:
+    m = plan.size
+    wants = {
+        name: proteinuria & (plan.care(rng, name) | plan.option("DM006", name))
+        for name in ("ace_arb_contraindicated", "ace_arb_declined", "ace_arb_mixed")
+    }
+    ever = _days(rng, m, cal.end - 5 * 365, cal.end)
+    recent = _recent(rng, plan, cal)
+    persisting = rng.random(m) < 0.5
+    for side in ("ace", "arb"):
+        contraindicated = wants["ace_arb_contraindicated"] | (
+            wants["ace_arb_mixed"] if side == "ace" else np.zeros(m, dtype=bool)
+        )
+        _contraindication(sink, side, plan.pid, contraindicated, persisting, ever, recent)
+        declined = wants["ace_arb_declined"] | (
+            wants["ace_arb_mixed"] if side == "arb" else np.zeros(m, dtype=bool)
+        )
+        sink.add(f"{side}_declined", plan.pid[declined], recent[declined])
+
+
+def _contraindication(
+    sink: _Sink, side: str, pid: np.ndarray, rows: np.ndarray, persisting: np.ndarray,
+    ever: np.ndarray, recent: np.ndarray,
+) -> None:
+    """Persisting (ever) or expiring (last 12 months) contraindication, whichever exists."""
+    lasting, expiring = f"{side}_contraindicated", f"{side}_unsuitable_12m"
+    if not sink.book.has(expiring):
+        persisting = np.ones_like(persisting)
+    elif not sink.book.has(lasting):
+        persisting = np.zeros_like(persisting)
+    sink.add(lasting, pid[rows & persisting], ever[rows & persisting])
+    sink.add(expiring, pid[rows & ~persisting], recent[rows & ~persisting])
+
+
+def _foot_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    checked = plan.care(rng, "foot_check_in_12m")
+    day = _recent(rng, plan, cal, stale=0.0)
+    sink.add("foot_check", plan.pid[checked], day[checked])
+    stale = ~checked & ~plan.failing & (rng.random(m) < STALE_SHARE)
+    sink.add("foot_check", plan.pid[stale], np.full(int(stale.sum()), cal.back(12)))
+    for feature in ("foot_unsuitable", "foot_declined"):
+        rows = plan.care(rng, feature) | plan.option("DM012", feature)
+        sink.add(feature, plan.pid[rows], _recent(rng, plan, cal)[rows])
+    both = ~plan.failing & (rng.random(m) < CLINICAL["amputation_both"])
+    both |= plan.option("DM012", "amputation_both")
+    one = ~plan.failing & ~both & (rng.random(m) < CLINICAL["amputation_one_side"])
+    left = both | (one & (rng.random(m) < 0.5))
+    right = both | (one & ~left)
+    ever = _days(rng, m, plan.dob + 1, cal.end)
+    sink.add("left_foot_absent", plan.pid[left], ever[left])
+    sink.add("right_foot_absent", plan.pid[right], ever[right])
+
+
+def _education_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    new = plan.dx > cal.back(21)
+    deadline = np.minimum(_shift_months(plan.dx, 9), cal.end)
+    referred = new & plan.care(rng, "education_referral")
+    day = _days(rng, m, plan.dx, deadline, EDGE_SHARE)
+    # the "on/before PPED - 12 months" boundary of DM014 step 2, from both sides
+    around_window = rng.random(m) < EDGE_SHARE
+    boundary = cal.back(12) + rng.integers(0, 2, m)
+    day = np.where(around_window & (boundary >= plan.dx) & (boundary <= deadline), boundary, day)
+    late = referred & plan.care(rng, "education_late") & (deadline < cal.end)
+    day = np.where(late, _days(rng, m, deadline + 1, cal.end, EDGE_SHARE), day)
+    sink.add("education_referral", plan.pid[referred], day[referred])
+    old = ~new & (rng.random(m) < 0.5)
+    old_day = _days(rng, m, plan.dx, plan.dx + 180)
+    sink.add("education_referral", plan.pid[old], old_day[old])
+    _education_exceptions(plan, cal, rng, sink, new & ~referred)
+
+
+def _education_exceptions(
+    plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink, unreferred: np.ndarray
+) -> None:
+    m = plan.size
+    within = np.minimum(plan.dx + 279, cal.end)
+    for feature in ("education_unsuitable", "education_declined", "education_unavailable"):
+        rows = unreferred & (plan.care(rng, feature) | plan.option("DM014", feature))
+        if feature == "education_unsuitable":
+            day = _recent(rng, plan, cal)
+        else:
+            # DSEPDEC/DSEPSU count within 279 days of diagnosis; some land on day 280
+            day = _days(rng, m, plan.dx, within, EDGE_SHARE)
+            day_280 = ~plan.failing & (rng.random(m) < EDGE_SHARE) & (plan.dx + 280 <= cal.end)
+            day = np.where(day_280, plan.dx + 280, day)
+        sink.add(feature, plan.pid[rows], day[rows])
+
+
+def _cvd_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    age = (cal.end - plan.dob) / _DAYS_PER_YEAR
+    cvd_p = np.select([age < upper for upper, _ in CVD_BY_AGE], [p for _, p in CVD_BY_AGE], 0.0)
+    cvd = rng.random(m) < cvd_p
+    frail_failing = plan.failing & plan.modsev_frail
+    cvd = np.where(plan.failing, frail_failing, cvd)
+    hstrk = cvd & ~plan.failing & (rng.random(m) < CLINICAL["haemorrhagic_stroke"] / 0.3)
+    kinds = [k for k in CVD_KINDS if sink.book.has(k)] or list(CVD_KINDS)
+    kind = np.array(kinds)[_choose(rng, m, [CVD_KINDS[k] for k in kinds])]
+    kind[plan.failing] = kinds[0]
+    ever = _days(rng, m, np.maximum(plan.dob + 18 * 365, cal.end - 25 * 365), cal.end)
+    for role in kinds:
+        rows = cvd & ~hstrk & (kind == role)
+        sink.add(role, plan.pid[rows], ever[rows])
+    sink.add("haemorrhagic_stroke", plan.pid[hstrk], ever[hstrk])
+    _ckd_events(plan, cal, rng, sink)
+    _cvd_score_events(plan, cal, rng, sink)
+
+
+def _ckd_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    ckd = ~plan.failing & (rng.random(m) < CLINICAL["ckd_3_5"])
+    staged = _days(rng, m, cal.end - 8 * 365, cal.end - 30)
+    sink.add("ckd_3_5", plan.pid[ckd], staged[ckd])
+    resolved = ckd & (rng.random(m) < CLINICAL["ckd_resolved"])
+    later = _days(rng, m, staged + 1, cal.end)
+    role = np.where(rng.random(m) < 0.5, "ckd_1_2", "ckd_resolved")
+    for name in ("ckd_1_2", "ckd_resolved"):
+        rows = resolved & (role == name)
+        sink.add(name, plan.pid[rows], later[rows])
+
+
+def _cvd_score_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    scored = rng.random(m) < CLINICAL["cvd_score_in_3y"]
+    three_years = int(_shift_months(cal.end, -36))
+    day = _days(rng, m, three_years + 1, cal.end, EDGE_SHARE)
+    outside = rng.random(m) < EDGE_SHARE
+    day = np.where(outside, three_years, day)  # just too old to count
+    spread = np.exp(rng.normal(0, VALUES["cvd_score_sigma"], m))
+    score = np.round(VALUES["cvd_score_median"] * spread, 1)
+    # failing patients must stay in the DM034 denominator, so no low score for them
+    score = np.where(plan.failing, np.maximum(score, 10.0 + rng.integers(0, 20, m)), score)
+    sink.add("cvd_score", plan.pid[scored], day[scored], score[scored])
+
+
+def _lipid_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    on_statin = plan.care(rng, "statin_in_6m")
+    day = _recent(rng, plan, cal, months=6)
+    sink.add("statin", plan.pid[on_statin], day[on_statin])
+    stale = ~on_statin & ~plan.failing & (rng.random(m) < STALE_SHARE)
+    sink.add("statin", plan.pid[stale], np.full(int(stale.sum()), cal.back(6)))
+    alternative = ~on_statin & plan.care(rng, "statin_intolerant_other_therapy")
+    unsuitable_day = _days(rng, m, cal.end - 3 * 365, cal.end)
+    sink.add("statin_unsuitable", plan.pid[alternative], unsuitable_day[alternative])
+    other_day = _recent(rng, plan, cal, months=6)
+    sink.add("other_lipid_therapy", plan.pid[alternative], other_day[alternative])
+    for feature in ("chol_max", "lipid_adverse", "lipid_contraindicated", "lipid_declined"):
+        rows = plan.care(rng, feature) | plan.option("DM034", feature)
+        sink.add(feature, plan.pid[rows], _recent(rng, plan, cal)[rows])
+
+
+def _review_pca_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    for feature in ("pca_unsuitable", "pca_dissent"):
+        ordinary = plan.care(rng, feature)
+        day = _recent(rng, plan, cal, stale=STALE_SHARE)
+        sink.add(feature, plan.pid[ordinary], day[ordinary])
+        tail = plan.tail_is(feature)
+        sink.add(feature, plan.pid[tail], _recent(rng, plan, cal)[tail])
+
+
+def _invite_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Sink) -> None:
+    m = plan.size
+    gap = rng.integers(14, 120, m)
+    gap = np.where(plan.invite_gap == _index(INVITE_GAPS, "exactly_7_days"), 7, gap)
+    gap = np.where(plan.invite_gap == _index(INVITE_GAPS, "only_6_days"), 6, gap)
+    first = _days(rng, m, cal.start, np.maximum(cal.end - gap, cal.start))
+    straddle = plan.invite_gap == _index(INVITE_GAPS, "first_before_start")
+    first = np.where(straddle, cal.start - rng.integers(1, 60, m), first)
+    second = np.minimum(first + gap, cal.end)
+    second = np.where(straddle, _days(rng, m, cal.start, cal.end), second)
+    two = plan.care(rng, "two_invites") | plan.tail_is("invites")
+    one = ~two & plan.care(rng, "one_invite")
+    sink.add("invite", plan.pid[two | one], first[two | one])
+    sink.add("invite", plan.pid[two], second[two])
+
+
+# ------------------------------------------------------------------------------------------
+# Background noise
+# ------------------------------------------------------------------------------------------
+
+
+def _noise_mix(book: _CodeBook) -> np.ndarray:
+    available = {
+        "bp_reading": book.has("systolic", "diastolic"),
+        "coded_event": book.has("noise"),
+        "hba1c_screen": book.has("hba1c"),
+    }
+    return np.array([share * available[kind] for kind, share in NOISE_MIX.items()])
+
+
+def _noise_events(
+    streams: _Streams, pop: _Population, plan: _Plan, cal: _Calendar, sink: _Sink, target: float
+) -> None:
+    """Background BP readings, screening HbA1c and unrelated codes up to ``target`` events."""
+    mix = _noise_mix(sink.book)
+    if target <= 0 or mix.sum() == 0:
+        return
+    mix = mix / mix.sum()
+    per_item = mix[0] * (2 + CLINICAL["home_bp"]) + mix[1] + mix[2]
+    rng = streams("noise")
+    diabetic = np.zeros(pop.size, dtype=bool)
+    diabetic[plan.pid] = True
+    activity = (0.3 + pop.age_years(cal).clip(0) / 40) * rng.gamma(2.0, 0.5, pop.size)
+    items = rng.poisson(target / per_item * activity / activity.sum())
+    # diabetics' background sits before the 12-month window, so scenarios stay in control
+    last = np.minimum(np.where(diabetic, cal.back(12), cal.end), pop.last_day(cal))
+    first = np.maximum(pop.dob, cal.end - int(NOISE_HISTORY_YEARS * _DAYS_PER_YEAR))
+    for lo in range(0, pop.size, NOISE_CHUNK):
+        rows = slice(lo, min(lo + NOISE_CHUNK, pop.size))
+        owner = lo + np.repeat(np.arange(rows.stop - lo), items[rows])
+        _noise_chunk(rng, sink, owner, first[owner], last[owner], diabetic[owner], mix)
+
+
+def _noise_chunk(
+    rng: np.random.Generator, sink: _Sink, owner: np.ndarray, first: np.ndarray,
+    last: np.ndarray, diabetic: np.ndarray, mix: np.ndarray,
+) -> None:
+    fits = last >= first
+    owner, first, last, diabetic = owner[fits], first[fits], last[fits], diabetic[fits]
+    n = len(owner)
+    day = _days(rng, n, first, last)
+    kind = _choose(rng, n, mix)
+    kind[(kind == 2) & diabetic] = 0 if mix[0] else 1
+    bp = kind == 0
+    # the general population runs a little lower than diabetics
+    systolic = np.round(rng.normal(VALUES["systolic_mean"] - 5, VALUES["systolic_sd"], n))
+    diastolic = np.round(rng.normal(VALUES["diastolic_mean"] - 2, VALUES["diastolic_sd"], n))
+    systolic, diastolic = systolic.clip(80, 230), diastolic.clip(40, 130)
+    sink.add_bp(owner[bp], day[bp], systolic[bp], diastolic[bp])
+    home = bp & (rng.random(n) < CLINICAL["home_bp"])
+    sink.add("home_bp", owner[home], day[home])
+    coded = kind == 1
+    sink.add("noise", owner[coded], day[coded])
+    screen = kind == 2
+    values = _lognormal(rng, VALUES["hba1c_normal_median"], n).clip(max=47)
+    sink.add("hba1c", owner[screen], day[screen], values[screen])
+
+
+# ------------------------------------------------------------------------------------------
+# Frames
+# ------------------------------------------------------------------------------------------
+
+
+def _patient_ids(n: int) -> pl.Series:
+    width = max(7, len(str(n)))
+    digits = pl.select(pl.int_range(1, n + 1).cast(pl.String).str.zfill(width)).to_series()
+    return ("P" + digits).alias("patient_id")
+
+
+def _date_series(name: str, days: np.ndarray, present: np.ndarray | None = None) -> pl.Series:
+    series = pl.Series(name, days.astype(np.int32)).cast(pl.Date)
+    if present is None:
+        return series
+    return pl.select(pl.when(pl.Series(present)).then(series)).to_series().alias(name)
+
+
+def _patients_frame(pop: _Population, ids: pl.Series, practice_codes: pl.Series) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            ids,
+            practice_codes.gather(pop.practice).alias("practice_code"),
+            _date_series("date_of_birth", pop.dob),
+            pl.Series("sex", SEXES).gather(pop.sex.astype(np.int64)),
+            _date_series("registration_date", pop.registration),
+            _date_series("deregistration_date", pop.exit_day, pop.exit_kind == 1),
+            _date_series("death_date", pop.exit_day, pop.exit_kind == 2),
+        ]
+    )
+
+
+def _events_frame(sink: _Sink, ids: pl.Series) -> pl.DataFrame:
+    if not sink.parts:
+        return pl.DataFrame(schema=EVENTS_SCHEMA)
+    columns = [np.concatenate([part[i] for part in sink.parts]) for i in range(4)]
+    sink.parts.clear()
+    order = (
+        pl.DataFrame({"pid": columns[0], "day": columns[1]})
+        .with_row_index("row")
+        .sort(["pid", "day", "row"])
+        .get_column("row")
+        .to_numpy()
+    )
+    pid, day, code, value = (column[order] for column in columns)
+    del columns
+    codes = pl.Series("code", sink.book.codes, dtype=pl.String)
+    return pl.DataFrame(
+        [
+            ids.gather(pid),
+            _date_series("date", day),
+            codes.gather(code),
+            pl.Series("value", value).fill_nan(None),
+        ]
+    )
+
+
+def _practice_identities(
+    rng: np.random.Generator, n: int
+) -> tuple[list[str], list[str], list[str]]:
+    letters = rng.choice(list(ODS_REGION_LETTERS), n)
+    numbers = rng.choice(100_000, n, replace=False)
+    codes = [f"{letter}{number:05d}" for letter, number in zip(letters, numbers, strict=True)]
+    places = rng.choice(PRACTICE_PLACES, n)
+    kinds = rng.choice(PRACTICE_KINDS, n)
+    names = [f"{place} {kind}" for place, kind in zip(places, kinds, strict=True)]
+    n_pcns = -(-n // PRACTICES_PER_PCN)
+    pcn_numbers = rng.choice(100_000, n_pcns, replace=False)
+    pcns = [f"U{pcn_numbers[i // PRACTICES_PER_PCN]:05d}" for i in range(n)]
+    return codes, names, pcns
+
+
+def _practices_frame(rng: np.random.Generator, pop: _Population, cal: _Calendar) -> pl.DataFrame:
+    codes, names, pcns = _practice_identities(rng, pop.n_practices)
+    registered = (pop.registration <= cal.end) & ((pop.exit_kind == 0) | (pop.exit_day > cal.end))
+    list_size = np.bincount(pop.practice[registered], minlength=pop.n_practices)
+    return pl.DataFrame(
+        {"practice_code": codes, "practice_name": names, "pcn_code": pcns, "list_size": list_size},
+        schema=PRACTICES_SCHEMA,
+    )
