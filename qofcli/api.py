@@ -95,3 +95,41 @@ def open_extract(path: Path, ruleset: Ruleset | None = None) -> Extract:
     if report.errors:
         raise InvalidExtract([p.line() for p in report.errors], str(path))
     return load_extract(path)
+
+
+def synthesise(
+    ruleset: Ruleset,
+    out_dir: Path,
+    n_patients: int,
+    n_practices: int,
+    seed: int,
+    fmt: str = "parquet",
+    events_per_patient: float = 8.0,
+    overwrite: bool = False,
+) -> None:
+    """Write a synthetic extract for the ruleset's year using its real cluster codes."""
+    from qofcli import synth
+
+    if n_patients < 1 or n_practices < 1 or n_practices > n_patients:
+        raise UsageError("--patients and --practices must be positive, with patients >= practices")
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise UsageError(f"--out {out_dir} is not empty; choose a new folder or add --overwrite")
+    codes = {c.id: list(c.codes) for c in ruleset.clusters.values() if c.codes}
+    in_rules = {code for cluster in codes.values() for code in cluster}
+    codes["noise"] = [c for c in _noise_codes() if c not in in_rules]
+    extract = synth.generate(
+        n_patients,
+        n_practices,
+        seed,
+        codes,
+        ruleset.period_start,
+        ruleset.period_end,
+        events_per_patient=events_per_patient,
+    )
+    synth.write_extract(extract, out_dir, fmt, overwrite=overwrite)  # type: ignore[arg-type]
+
+
+def _noise_codes() -> list[str]:
+    """Real SNOMED CT codes from PCD clusters no QOF rule reads (qofcli/data/noise_codes.csv)."""
+    path = Path(__file__).parent / "data" / "noise_codes.csv"
+    return pl.read_csv(path, schema_overrides={"code": pl.String})["code"].to_list()

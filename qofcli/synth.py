@@ -3,7 +3,7 @@
 ``generate`` draws an England-like registered population and coded events with numpy and polars
 only (no Python loop over patients or events), so it scales to millions of patients. Diabetics
 are drawn into scenario groups from the probability tables below so that a ~3,000-patient sample
-reaches every numbered step of the diabetes 2025/26 rule chains (notes/dm-2025-26-spec.md).
+reaches every numbered step of the diabetes 2025/26 rule chains (rulesets/qof-2025-26).
 
 Only codes from the ``clusters`` mapping are used. Each clinical role (e.g. "hba1c") names the
 clusters that may supply it; a role whose clusters are all missing is skipped silently, so the
@@ -33,24 +33,45 @@ import polars as pl
 
 #: England-like registered population: (lowest age in band, share of patients, share female).
 AGE_BANDS: tuple[tuple[int, float, float], ...] = (
-    (0, 0.054, 0.49), (5, 0.059, 0.49), (10, 0.061, 0.49), (15, 0.058, 0.49),
-    (20, 0.061, 0.49), (25, 0.066, 0.50), (30, 0.070, 0.50), (35, 0.068, 0.50),
-    (40, 0.064, 0.50), (45, 0.062, 0.50), (50, 0.068, 0.50), (55, 0.067, 0.51),
-    (60, 0.059, 0.51), (65, 0.050, 0.52), (70, 0.047, 0.53), (75, 0.040, 0.54),
-    (80, 0.025, 0.57), (85, 0.015, 0.62), (90, 0.009, 0.70),
+    (0, 0.054, 0.49),
+    (5, 0.059, 0.49),
+    (10, 0.061, 0.49),
+    (15, 0.058, 0.49),
+    (20, 0.061, 0.49),
+    (25, 0.066, 0.50),
+    (30, 0.070, 0.50),
+    (35, 0.068, 0.50),
+    (40, 0.064, 0.50),
+    (45, 0.062, 0.50),
+    (50, 0.068, 0.50),
+    (55, 0.067, 0.51),
+    (60, 0.059, 0.51),
+    (65, 0.050, 0.52),
+    (70, 0.047, 0.53),
+    (75, 0.040, 0.54),
+    (80, 0.025, 0.57),
+    (85, 0.015, 0.62),
+    (90, 0.009, 0.70),
 )
 OLDEST_AGE = 101  # ages are drawn below this
 
 #: Relative diabetes prevalence by age (linear between knots); scaled to the adult prevalence.
 DIABETES_RISK_BY_AGE: tuple[tuple[float, float], ...] = (
-    (17, 0.15), (30, 0.3), (40, 0.6), (50, 1.1), (60, 1.7), (70, 2.2), (80, 2.2), (90, 1.8),
+    (17, 0.15),
+    (30, 0.3),
+    (40, 0.6),
+    (50, 1.1),
+    (60, 1.7),
+    (70, 2.2),
+    (80, 2.2),
+    (90, 1.8),
     (101, 1.5),
 )
 
 POPULATION: dict[str, float] = {
     "adult_diabetes_prevalence": 0.075,  # of patients aged 17+
     "child_diabetes_prevalence": 0.003,
-    "registered_last_year": 0.065,
+    "registered_last_year": 0.055,  # newborns and scenarios add ~1.5 points
     "mean_years_registered": 11.0,  # exponential, for everyone registered before the last year
     "deregistered": 0.04,
     "died": 0.01,  # weighted towards old age
@@ -69,27 +90,29 @@ STALE_SHARE = 0.25
 #: How diabetics (17+) are split. "ordinary" patients follow the realistic CARE/CLINICAL
 #: probabilities; "fallthrough" patients fail every achievement test and are decided by one
 #: shared step (TAIL); "specific" ones by an indicator-specific PCA step (SPECIFIC). The small
-#: groups are enriched far above real life so a 3,000-patient sample reaches every rule step.
+#: groups are enriched far above real life so a 3,000-patient sample reaches every rule step;
+#: "edge" and "exit" patients get ordinary care too, so 57% of diabetics are cared for as usual.
 DIABETIC_GROUPS: dict[str, float] = {
-    "ordinary": 0.52,
+    "ordinary": 0.45,
     "fallthrough": 0.28,
-    "specific": 0.12,
-    "edge": 0.05,  # ordinary care, but on a register or age boundary (EDGES)
+    "specific": 0.15,
+    "edge": 0.09,  # ordinary care, but on a register or age boundary (EDGES)
     "exit": 0.03,  # ordinary care, deregistered or died around period_end (EXITS)
 }
 
 #: The shared step that decides a "fallthrough" patient in every indicator.
 TAIL: dict[str, float] = {
-    "pca_unsuitable": 0.15,
-    "pca_dissent": 0.15,
+    "pca_unsuitable": 0.14,
+    "pca_dissent": 0.14,
     "invites": 0.18,
-    "diagnosed_9m": 0.13,
-    "diagnosed_3m": 0.13,
-    "registered_9m": 0.13,
-    "registered_3m": 0.13,
+    "diagnosed_9m": 0.12,
+    "diagnosed_3m": 0.12,
+    "registered_9m": 0.12,
+    "registered_3m": 0.12,
+    "none": 0.06,  # nothing else decides: not achieved
 }
 #: Share of non-diagnosis fallthrough patients diagnosed 9-21 months ago (DM014 denominator).
-FALLTHROUGH_RECENT_DIAGNOSIS = 0.4
+FALLTHROUGH_RECENT_DIAGNOSIS = 0.5
 
 #: Spacing of a fallthrough patient's two review invites (only >= 7 days, both in period, count).
 INVITE_GAPS: dict[str, float] = {
@@ -100,27 +123,31 @@ INVITE_GAPS: dict[str, float] = {
 }
 
 #: Indicator-specific PCA/exclusion steps; each "specific" patient gets one per indicator.
-#: "none" keeps the DM014 denominator realistic (established diagnosis, excluded).
 SPECIFIC: dict[str, tuple[str, ...]] = {
     "DM020": ("fructosamine", "dm_max_therapy", "blood_test_declined"),
     "DM006": ("ace_arb_contraindicated", "ace_arb_declined", "ace_arb_mixed"),
     "DM012": ("foot_unsuitable", "foot_declined", "amputation_both"),
-    "DM014": ("education_unsuitable", "education_declined", "education_unavailable", "none"),
+    "DM014": (
+        "education_unsuitable",
+        "education_declined",
+        "education_unavailable",
+        "referred_before_window",  # diagnosed 12-21 months ago, referred before the window
+    ),
     "DM034": ("chol_max", "lipid_adverse", "lipid_contraindicated", "lipid_declined"),
     "DM036": ("bp_max_therapy", "bp_declined"),
 }
 
 #: Register and age boundaries (whole years at period_end) for the "edge" group.
 EDGES: dict[str, float] = {
-    "resolved_after_latest": 0.2,
+    "resolved_after_latest": 0.15,
     "resolved_same_day": 0.15,
     "resolved_then_rediagnosed": 0.15,
     "age_17_on_end": 0.1,
     "age_16_turning_17_next_day": 0.1,
-    "age_40_on_end": 0.075,
-    "age_39_turning_40_next_day": 0.075,
-    "age_80_on_end": 0.075,
-    "age_79_turning_80_next_day": 0.075,
+    "age_40_on_end": 0.0875,
+    "age_39_turning_40_next_day": 0.0875,
+    "age_80_on_end": 0.0875,
+    "age_79_turning_80_next_day": 0.0875,
 }
 
 #: Deregistration or death around period_end for the "exit" group.
@@ -149,8 +176,8 @@ FAILING_FRAILTY: dict[str, tuple[float, ...]] = {
 
 #: When ordinary diabetics were diagnosed (months before period_end).
 DIAGNOSIS_TIMING: dict[str, float] = {
-    "established": 0.82,
-    "21_to_12_months": 0.06,
+    "established": 0.78,
+    "21_to_12_months": 0.10,
     "12_to_9_months": 0.03,
     "9_to_3_months": 0.05,
     "last_3_months": 0.04,
@@ -166,6 +193,7 @@ CARE: dict[str, tuple[float, float]] = {
     "statin_in_6m": (0.85, 0.45),
     "education_referral": (0.80, 0.30),  # of patients diagnosed in the last 21 months
     "education_late": (0.08, 0.20),  # referral later than 9 months after diagnosis
+    "education_mean_delay_days": (45.0, 90.0),  # referrals mostly come soon after diagnosis
     "two_invites": (0.08, 0.50),
     "one_invite": (0.20, 0.30),
     "pca_unsuitable": (0.01, 0.06),
@@ -199,8 +227,8 @@ CLINICAL: dict[str, float] = {
     "failing_proteinuria": 0.8,  # of fallthrough patients, so DM006 sees their shared step
     "ckd_3_5": 0.12,
     "ckd_resolved": 0.25,  # of those with CKD 3-5
-    "haemorrhagic_stroke": 0.02,
-    "cvd_score_in_3y": 0.6,
+    "haemorrhagic_stroke_of_cvd": 0.15,
+    "cvd_score_in_3y": 0.7,
     "amputation_one_side": 0.02,
     "amputation_both": 0.01,
     "home_bp": 0.1,
@@ -229,7 +257,7 @@ VALUES: dict[str, float] = {
     "home_bp_offset": 5.0,  # home readings run lower than clinic ones
     "fructosamine_mean": 290.0,
     "fructosamine_sd": 40.0,
-    "cvd_score_median": 14.0,  # % 10-year risk
+    "cvd_score_median": 12.0,  # % 10-year risk
     "cvd_score_sigma": 0.6,
 }
 HBA1C_BOUNDARIES = (58.0, 59.0, 75.0, 76.0)
@@ -239,9 +267,9 @@ DIASTOLIC_BOUNDARIES = (90.0, 91.0, 85.0, 86.0)
 #: Background activity (everyone): kinds of noise item and their shares.
 NOISE_MIX: dict[str, float] = {"bp_reading": 0.45, "coded_event": 0.5, "hba1c_screen": 0.05}
 NOISE_HISTORY_YEARS = 15
-NOISE_CHUNK = 200_000  # patients per chunk, bounding temporary memory
+NOISE_CHUNK = 100_000  # patients per chunk, bounding temporary memory
 
-#: Clinical roles and the clusters that may supply their codes (first present ones are used).
+#: Clinical roles and the clusters that may supply their codes (codes of all present ones pool).
 ROLES: dict[str, tuple[str, ...]] = {
     "diabetes": ("DM_COD",),
     "diabetes_resolved": ("DMRES_COD",),
@@ -295,12 +323,17 @@ ROLES: dict[str, tuple[str, ...]] = {
     "chol_max": ("CHOLMAX_COD",),
     "lipid_adverse": ("LIPIDTHERADV_COD",),
     "lipid_contraindicated": (
-        "LIPIDTHERCON_COD", "LIPIDTHERNIND_COD", "STATCONTR_COD", "STATNIND_COD",
+        "LIPIDTHERCON_COD",
+        "LIPIDTHERNIND_COD",
+        "STATCONTR_COD",
+        "STATNIND_COD",
     ),
     "lipid_declined": ("LIPIDTHERDEC_COD", "STATINDEC_COD"),
 }
-#: Clusters the scenarios rely on without drawing codes from them directly.
-IMPLIED_CLUSTERS = ("BP_COD", "CLINBP_COD")
+#: Clusters rules read although no role draws from them: never a source of noise codes
+#: (BP_COD holds the readings' codes; familial hypercholesterolaemia would otherwise become
+#: everyone's background diagnosis and may matter to lipid rules).
+RESERVED_CLUSTERS = ("BP_COD", "CLINBP_COD", "FHYP_COD", "FHYPGEN_COD")
 #: Overlaps a role may keep (e.g. a type 2 code that is also a DM_COD code on the diagnosis day).
 ALLOWED_OVERLAP: dict[str, tuple[str, ...]] = {
     "type1": ("DM_COD",),
@@ -325,7 +358,8 @@ OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "ace_arb_declined": (("ace_declined",), ("arb_declined",)),
     "ace_arb_mixed": (
-        ("ace_contraindicated", "ace_unsuitable_12m"), ("arb_declined",),
+        ("ace_contraindicated", "ace_unsuitable_12m"),
+        ("arb_declined",),
     ),
     "foot_unsuitable": (("foot_unsuitable",),),
     "foot_declined": (("foot_declined",),),
@@ -333,7 +367,7 @@ OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "education_unsuitable": (("education_unsuitable",),),
     "education_declined": (("education_declined",),),
     "education_unavailable": (("education_unavailable",),),
-    "none": (),
+    "referred_before_window": (("education_referral",),),
     "chol_max": (("chol_max",),),
     "lipid_adverse": (("lipid_adverse",),),
     "lipid_contraindicated": (("lipid_contraindicated",),),
@@ -347,31 +381,63 @@ OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "diagnosed_3m": (),
     "registered_9m": (),
     "registered_3m": (),
+    "none": (),
 }
 
 PRACTICE_PLACES = (
-    "Ashby", "Brampton", "Castleford", "Dunmore", "Elmstead", "Fairley", "Greyfield", "Hollins",
-    "Ivybridge", "Kingsmead", "Langley", "Millbrook", "Northgate", "Oakwood", "Parkside",
-    "Queensway", "Riverside", "Southfields", "Thornbury", "Westcliffe",
+    "Ashby",
+    "Brampton",
+    "Castleford",
+    "Dunmore",
+    "Elmstead",
+    "Fairley",
+    "Greyfield",
+    "Hollins",
+    "Ivybridge",
+    "Kingsmead",
+    "Langley",
+    "Millbrook",
+    "Northgate",
+    "Oakwood",
+    "Parkside",
+    "Queensway",
+    "Riverside",
+    "Southfields",
+    "Thornbury",
+    "Westcliffe",
 )
 PRACTICE_KINDS = ("Medical Centre", "Surgery", "Health Centre", "Family Practice", "Group Practice")
 ODS_REGION_LETTERS = "ABCDEFGHJKLMNPY"
 PRACTICES_PER_PCN = 6
 
 PATIENT_COLUMNS = (
-    "patient_id", "practice_code", "date_of_birth", "sex", "registration_date",
-    "deregistration_date", "death_date",
+    "patient_id",
+    "practice_code",
+    "date_of_birth",
+    "sex",
+    "registration_date",
+    "deregistration_date",
+    "death_date",
 )
 PATIENTS_SCHEMA: dict[str, pl.DataType] = {
-    "patient_id": pl.String(), "practice_code": pl.String(), "date_of_birth": pl.Date(),
-    "sex": pl.String(), "registration_date": pl.Date(), "deregistration_date": pl.Date(),
+    "patient_id": pl.String(),
+    "practice_code": pl.String(),
+    "date_of_birth": pl.Date(),
+    "sex": pl.String(),
+    "registration_date": pl.Date(),
+    "deregistration_date": pl.Date(),
     "death_date": pl.Date(),
 }
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
-    "patient_id": pl.String(), "date": pl.Date(), "code": pl.String(), "value": pl.Float64(),
+    "patient_id": pl.String(),
+    "date": pl.Date(),
+    "code": pl.String(),
+    "value": pl.Float64(),
 }
 PRACTICES_SCHEMA: dict[str, pl.DataType] = {
-    "practice_code": pl.String(), "practice_name": pl.String(), "pcn_code": pl.String(),
+    "practice_code": pl.String(),
+    "practice_name": pl.String(),
+    "pcn_code": pl.String(),
     "list_size": pl.Int64(),
 }
 SEXES = ("F", "M", "I", "U")
@@ -414,12 +480,13 @@ def generate(
     plan = _plan_diabetics(streams, pop, cal, book)
     sink = _Sink(book, streams, pop)
     _diabetic_events(plan, cal, streams, sink)
-    _noise_events(streams, pop, plan, cal, sink, n_patients * events_per_patient - sink.size)
+    noise_target = n_patients * events_per_patient - sink.size
+    noise = _plan_noise(streams, pop, plan, cal, book, noise_target)
     ids = _patient_ids(n_patients)
     practices = _practices_frame(streams("practices"), pop, cal)
     return SyntheticExtract(
         patients=_patients_frame(pop, ids, practices["practice_code"]),
-        events=_events_frame(sink, ids),
+        events=_events_frame(sink, noise, streams, ids),
         practices=practices,
     )
 
@@ -441,6 +508,7 @@ def write_extract(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it owner-only; the extract is ordinary data
         for name, frame in extract.tables().items():
             if fmt == "csv":
                 frame.write_csv(staging / f"{name}.csv")
@@ -510,7 +578,7 @@ def _shift_months(days: np.ndarray | int, months: int) -> np.ndarray:
     month = as_dates.astype("datetime64[M]")
     day_of_month = (as_dates - month.astype("datetime64[D]")).astype(np.int64)
     target = month + months
-    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]"))
+    month_length = (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
     last_index = month_length.astype(np.int64) - 1
     return target.astype("datetime64[D]").astype(np.int64) + np.minimum(day_of_month, last_index)
 
@@ -625,7 +693,7 @@ class _CodeBook:
 
 
 def _scenario_clusters() -> set[str]:
-    return {c for names in ROLES.values() for c in names} | set(IMPLIED_CLUSTERS)
+    return {c for names in ROLES.values() for c in names} | set(RESERVED_CLUSTERS)
 
 
 def _role_codes(role: str, sets: dict[str, set[str]], scenario: set[str]) -> set[str]:
@@ -682,9 +750,7 @@ class _Population:
         return np.where(self.exit_kind > 0, self.exit_day, cal.end)
 
 
-def _draw_population(
-    streams: _Streams, n: int, n_practices: int, cal: _Calendar
-) -> _Population:
+def _draw_population(streams: _Streams, n: int, n_practices: int, cal: _Calendar) -> _Population:
     rng = streams("population")
     practice = np.sort(_allocate(rng, n, rng.lognormal(0.0, 0.35, n_practices)))
     dob, sex = _draw_ages_and_sexes(rng, n, cal)
@@ -805,9 +871,7 @@ class _Plan:
         return (rng.random(self.size) < p) & ~self.failing
 
 
-def _plan_diabetics(
-    streams: _Streams, pop: _Population, cal: _Calendar, book: _CodeBook
-) -> _Plan:
+def _plan_diabetics(streams: _Streams, pop: _Population, cal: _Calendar, book: _CodeBook) -> _Plan:
     rng = streams("plan")
     pid = np.flatnonzero(_draw_diabetes(streams("diabetes"), pop, cal))
     adult = pop.age_years(cal)[pid] >= 17
@@ -829,8 +893,9 @@ def _plan_diabetics(
     )
     plan.engaged = ~plan.failing & (rng.random(plan.size) < ENGAGED_SHARE)
     _plan_tails(rng, plan, book)
-    _plan_specific(rng, plan, book)
-    _plan_frailty(rng, plan, cal)
+    frail = _plan_failing_frailty(rng, plan)
+    _plan_specific(rng, plan, book, frail)
+    _plan_frailty(rng, plan, cal, frail)
     _plan_edges(rng, plan, cal)
     _plan_diagnosis(rng, plan, cal)
     _plan_readings(rng, plan)
@@ -860,24 +925,37 @@ def _plan_tails(rng: np.random.Generator, plan: _Plan, book: _CodeBook) -> None:
     plan.invite_gap[invited] = _allocate(rng, len(invited), list(INVITE_GAPS.values()))
 
 
-def _plan_specific(rng: np.random.Generator, plan: _Plan, book: _CodeBook) -> None:
+def _plan_failing_frailty(rng: np.random.Generator, plan: _Plan) -> np.ndarray:
+    """Half of each tail (and of the specific group) is frail, so DM020 and DM021 (and, via CVD,
+    DM034 and DM035) each see every step."""
+    frail = np.zeros(plan.size, dtype=bool)
+    failing = np.flatnonzero(plan.failing)
+    frail[failing] = _allocate_within(rng, plan.tail[failing], [0.5, 0.5]) == 0
+    return frail
+
+
+def _plan_specific(
+    rng: np.random.Generator, plan: _Plan, book: _CodeBook, frail: np.ndarray
+) -> None:
     members = np.flatnonzero(plan.in_group("specific"))
     for indicator, options in SPECIFIC.items():
         usable = _available(book, options)
         if usable:
-            chosen = _allocate(rng, len(members), [1.0] * len(usable))
+            chosen = _allocate_within(rng, frail[members], [1.0] * len(usable))
             plan.specific[indicator][members] = np.asarray(usable)[chosen]
 
 
-def _plan_frailty(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
+def _plan_frailty(
+    rng: np.random.Generator, plan: _Plan, cal: _Calendar, frail_failing: np.ndarray
+) -> None:
     age = (cal.end - plan.dob) / _DAYS_PER_YEAR
-    for upper, shares in reversed(FRAILTY_BY_AGE):
-        rows = age < upper
-        plan.frailty[rows] = _choose(rng, int(rows.sum()), shares)
+    lower = 0
+    for upper, shares in FRAILTY_BY_AGE:
+        rows = (age >= lower) & (age < upper)
+        plan.frailty[rows] = _allocate(rng, int(rows.sum()), shares)
+        lower = upper
     failing = np.flatnonzero(plan.failing)
-    # balance frailty inside each tail/specific stratum so both DM020 and DM021 see every step
-    strata = plan.tail[failing] * 100 + plan.specific["DM020"][failing]
-    frail = _allocate_within(rng, strata, [0.5, 0.5]) == 0
+    frail = frail_failing[failing]
     frail_kind = _choose(rng, len(failing), FAILING_FRAILTY["frail"])
     other_kind = _choose(rng, len(failing), FAILING_FRAILTY["not_frail"])
     plan.frailty[failing] = np.where(frail, frail_kind, other_kind)
@@ -890,9 +968,12 @@ def _plan_edges(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
     members = np.flatnonzero(plan.in_group("edge"))
     plan.edge[members] = _allocate(rng, len(members), list(EDGES.values()))
     for name, years, next_day in (
-        ("age_17_on_end", 17, 0), ("age_16_turning_17_next_day", 17, 1),
-        ("age_40_on_end", 40, 0), ("age_39_turning_40_next_day", 40, 1),
-        ("age_80_on_end", 80, 0), ("age_79_turning_80_next_day", 80, 1),
+        ("age_17_on_end", 17, 0),
+        ("age_16_turning_17_next_day", 17, 1),
+        ("age_40_on_end", 40, 0),
+        ("age_39_turning_40_next_day", 40, 1),
+        ("age_80_on_end", 80, 0),
+        ("age_79_turning_80_next_day", 80, 1),
     ):
         plan.dob[plan.edge_is(name)] = int(_shift_months(cal.end, -12 * years)) + next_day
 
@@ -908,7 +989,7 @@ _DIAGNOSIS_WINDOWS: dict[str, tuple[int | None, int]] = {
 
 
 def _plan_diagnosis(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> None:
-    timing = _choose(rng, plan.size, list(DIAGNOSIS_TIMING.values()))
+    timing = _allocate(rng, plan.size, list(DIAGNOSIS_TIMING.values()))
     timing[plan.edge >= 0] = _index(DIAGNOSIS_TIMING, "established")
     failing = plan.failing
     timing[failing] = _index(DIAGNOSIS_TIMING, "established")
@@ -916,13 +997,14 @@ def _plan_diagnosis(rng: np.random.Generator, plan: _Plan, cal: _Calendar) -> No
     recent = _allocate_within(rng, plan.tail, [share, 1 - share]) == 0
     undiagnosed_tails = [_index(TAIL, t) for t in TAIL if not t.startswith("diagnosed")]
     dm014_window = plan.in_group("fallthrough") & recent & np.isin(plan.tail, undiagnosed_tails)
-    dm014_window |= plan.in_group("specific") & ~plan.option("DM014", "none")
+    dm014_window |= plan.specific["DM014"] >= 0
     timing[dm014_window] = _index(DIAGNOSIS_TIMING, "21_to_12_months")
     timing[plan.tail_is("diagnosed_9m")] = _index(DIAGNOSIS_TIMING, "9_to_3_months")
     timing[plan.tail_is("diagnosed_3m")] = _index(DIAGNOSIS_TIMING, "last_3_months")
     plan.dx = _diagnosis_days(rng, timing, plan.dob, cal)
     # DM014 PCA steps need the diagnosis 9-21 months back, not only 12-21
     widen = dm014_window & (rng.random(plan.size) < 0.3)
+    widen &= ~plan.option("DM014", "referred_before_window")
     plan.dx[widen] = _days(rng, int(widen.sum()), cal.first_in(12), cal.back(9), EDGE_SHARE)
 
 
@@ -949,6 +1031,7 @@ def _apply_plan_to_population(
 ) -> None:
     """Write ages, registrations and exits the scenarios need back onto the patients."""
     pop.dob[plan.pid] = plan.dob
+    # a scenario only decides a rule step if its patient is still in the population
     stays = plan.in_group("fallthrough", "specific", "edge")
     pop.exit_kind[plan.pid[stays]] = 0
     for tail, opens, closes in (("registered_9m", 9, 3), ("registered_3m", 3, 0)):
@@ -980,15 +1063,33 @@ def _apply_exits(rng: np.random.Generator, plan: _Plan, pop: _Population, cal: _
 # ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Block:
+    """Events as aligned arrays: patient row, day number, code index, value (NaN for null)."""
+
+    pid: np.ndarray
+    day: np.ndarray
+    code: np.ndarray
+    value: np.ndarray
+
+    @property
+    def key(self) -> np.ndarray:
+        """One sortable integer per event: patient first, then day."""
+        return self.pid.astype(np.int64) * (1 << 21) + (self.day.astype(np.int64) + (1 << 20))
+
+    def take(self, rows: np.ndarray | slice) -> _Block:
+        return _Block(self.pid[rows], self.day[rows], self.code[rows], self.value[rows])
+
+
 class _Sink:
-    """Collects event blocks as numpy arrays (patient row, day, code index, value)."""
+    """Collects the (small) scenario event blocks; background noise is made later, per chunk."""
 
     def __init__(self, book: _CodeBook, streams: _Streams, pop: _Population) -> None:
         self.book = book
         self._streams = streams
         self._first_day = pop.dob
         self._last_day = np.where(pop.exit_kind > 0, pop.exit_day, np.iinfo(np.int64).max)
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.parts: list[_Block] = []
         self.size = 0
 
     def add(
@@ -1004,9 +1105,9 @@ class _Sink:
         vals = np.full(len(pid), np.nan) if values is None else np.asarray(values, dtype=float)
         # nothing is recorded before birth or after the patient left
         keep = (days >= self._first_day[pid]) & (days <= self._last_day[pid])
-        part = (pid[keep].astype(np.int32), days[keep].astype(np.int32), codes[keep], vals[keep])
-        self.parts.append(part)
-        self.size += len(part[0])
+        block = _Block(pid[keep], days[keep], codes[keep], vals[keep])
+        self.parts.append(block)
+        self.size += len(block.pid)
 
     def add_bp(
         self, pid: np.ndarray, days: np.ndarray, systolic: np.ndarray, diastolic: np.ndarray
@@ -1016,6 +1117,19 @@ class _Sink:
             self.add("systolic", pid, days, systolic)
             self.add("diastolic", pid, days, diastolic)
 
+    def sorted_block(self) -> _Block:
+        """All scenario events by patient then day (stable, so same-day order is kept)."""
+        if not self.parts:
+            empty = np.zeros(0, dtype=np.int32)
+            return _Block(empty, empty, empty, np.zeros(0))
+        block = _Block(*(np.concatenate([getattr(p, f) for p in self.parts]) for f in _FIELDS))
+        block = block.take(np.lexsort((block.day, block.pid)))
+        pid, day = block.pid.astype(np.int32), block.day.astype(np.int32)
+        return _Block(pid, day, block.code, block.value)
+
+
+_FIELDS = ("pid", "day", "code", "value")
+
 
 # ------------------------------------------------------------------------------------------
 # Diabetic events
@@ -1024,9 +1138,18 @@ class _Sink:
 
 def _diabetic_events(plan: _Plan, cal: _Calendar, streams: _Streams, sink: _Sink) -> None:
     for build in (
-        _diagnosis_events, _frailty_events, _hba1c_events, _glycaemic_pca_events, _bp_events,
-        _ace_arb_events, _foot_events, _education_events, _cvd_events, _lipid_events,
-        _review_pca_events, _invite_events,
+        _diagnosis_events,
+        _frailty_events,
+        _hba1c_events,
+        _glycaemic_pca_events,
+        _bp_events,
+        _ace_arb_events,
+        _foot_events,
+        _education_events,
+        _cvd_events,
+        _lipid_events,
+        _review_pca_events,
+        _invite_events,
     ):
         build(plan, cal, streams(build.__name__), sink)
 
@@ -1067,8 +1190,11 @@ def _frailty_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink:
     latest = _days(rng, m, earlier + 1, cal.end)
     roles = {"mild": "mild_frailty", "moderate": "moderate_frailty", "severe": "severe_frailty"}
     for kind, (first, last) in {
-        "mild": (None, "mild"), "moderate": (None, "moderate"), "severe": (None, "severe"),
-        "mild_after_moderate": ("moderate", "mild"), "moderate_after_mild": ("mild", "moderate"),
+        "mild": (None, "mild"),
+        "moderate": (None, "moderate"),
+        "severe": (None, "severe"),
+        "mild_after_moderate": ("moderate", "mild"),
+        "moderate_after_mild": ("mild", "moderate"),
     }.items():
         rows = plan.frailty == _index(FRAILTY_KINDS, kind)
         sink.add(roles[last], plan.pid[rows], latest[rows])
@@ -1085,7 +1211,8 @@ def _hba1c_values(plan: _Plan, cal: _Calendar, rng: np.random.Generator) -> np.n
     m = plan.size
     new = plan.dx >= cal.first_in(12)
     median = np.where(
-        new, VALUES["hba1c_median_new"],
+        new,
+        VALUES["hba1c_median_new"],
         np.where(plan.engaged, VALUES["hba1c_median"], VALUES["hba1c_median_disengaged"]),
     )
     values = _lognormal(rng, median, m)
@@ -1158,8 +1285,10 @@ def _bp_values(
     rho = VALUES["bp_correlation"]
     offset = np.where(home, VALUES["home_bp_offset"], 0.0)
     systolic = VALUES["systolic_mean"] - offset + VALUES["systolic_sd"] * z[0]
-    diastolic = VALUES["diastolic_mean"] - offset / 2 + VALUES["diastolic_sd"] * (
-        rho * z[0] + np.sqrt(1 - rho**2) * z[1]
+    diastolic = (
+        VALUES["diastolic_mean"]
+        - offset / 2
+        + VALUES["diastolic_sd"] * (rho * z[0] + np.sqrt(1 - rho**2) * z[1])
     )
     boundary = rng.random(m) < CLINICAL["boundary_value"]
     which = rng.integers(0, 2, m) + np.where(home, 2, 0)
@@ -1240,8 +1369,13 @@ def _ace_arb_exceptions(
 
 
 def _contraindication(
-    sink: _Sink, side: str, pid: np.ndarray, rows: np.ndarray, persisting: np.ndarray,
-    ever: np.ndarray, recent: np.ndarray,
+    sink: _Sink,
+    side: str,
+    pid: np.ndarray,
+    rows: np.ndarray,
+    persisting: np.ndarray,
+    ever: np.ndarray,
+    recent: np.ndarray,
 ) -> None:
     """Persisting (ever) or expiring (last 12 months) contraindication, whichever exists."""
     lasting, expiring = f"{side}_contraindicated", f"{side}_unsuitable_12m"
@@ -1278,7 +1412,10 @@ def _education_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sin
     new = plan.dx > cal.back(21)
     deadline = np.minimum(_shift_months(plan.dx, 9), cal.end)
     referred = new & plan.care(rng, "education_referral")
-    day = _days(rng, m, plan.dx, deadline, EDGE_SHARE)
+    delay = rng.exponential(np.where(plan.engaged, *CARE["education_mean_delay_days"]))
+    day = np.minimum(plan.dx + delay.astype(np.int64), deadline)
+    on_deadline = rng.random(m) < EDGE_SHARE
+    day = np.where(on_deadline, deadline, day)
     # the "on/before PPED - 12 months" boundary of DM014 step 2, from both sides
     around_window = rng.random(m) < EDGE_SHARE
     boundary = cal.back(12) + rng.integers(0, 2, m)
@@ -1286,6 +1423,9 @@ def _education_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sin
     late = referred & plan.care(rng, "education_late") & (deadline < cal.end)
     day = np.where(late, _days(rng, m, deadline + 1, cal.end, EDGE_SHARE), day)
     sink.add("education_referral", plan.pid[referred], day[referred])
+    early = plan.option("DM014", "referred_before_window")
+    early_day = np.minimum(plan.dx + rng.integers(0, 60, m), cal.back(12))
+    sink.add("education_referral", plan.pid[early], early_day[early])
     old = ~new & (rng.random(m) < 0.5)
     old_day = _days(rng, m, plan.dx, plan.dx + 180)
     sink.add("education_referral", plan.pid[old], old_day[old])
@@ -1316,7 +1456,10 @@ def _cvd_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: _Si
     cvd = rng.random(m) < cvd_p
     frail_failing = plan.failing & plan.modsev_frail
     cvd = np.where(plan.failing, frail_failing, cvd)
-    hstrk = cvd & ~plan.failing & (rng.random(m) < CLINICAL["haemorrhagic_stroke"] / 0.3)
+    hstrk = np.zeros(m, dtype=bool)
+    ordinary_cvd = np.flatnonzero(cvd & ~plan.failing)
+    share = CLINICAL["haemorrhagic_stroke_of_cvd"]
+    hstrk[ordinary_cvd] = _allocate(rng, len(ordinary_cvd), [share, 1 - share]) == 0
     kinds = [k for k in CVD_KINDS if sink.book.has(k)] or list(CVD_KINDS)
     kind = np.array(kinds)[_choose(rng, m, [CVD_KINDS[k] for k in kinds])]
     kind[plan.failing] = kinds[0]
@@ -1412,52 +1555,118 @@ def _noise_mix(book: _CodeBook) -> np.ndarray:
     return np.array([share * available[kind] for kind, share in NOISE_MIX.items()])
 
 
-def _noise_events(
-    streams: _Streams, pop: _Population, plan: _Plan, cal: _Calendar, sink: _Sink, target: float
-) -> None:
-    """Background BP readings, screening HbA1c and unrelated codes up to ``target`` events."""
-    mix = _noise_mix(sink.book)
-    if target <= 0 or mix.sum() == 0:
-        return
-    mix = mix / mix.sum()
-    per_item = mix[0] * (2 + CLINICAL["home_bp"]) + mix[1] + mix[2]
-    rng = streams("noise")
+@dataclass(frozen=True)
+class _Noise:
+    """Background items per patient (BP readings, screening HbA1c, unrelated codes) and the
+    days they may fall on; the events themselves are made chunk by chunk."""
+
+    items: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    diabetic: np.ndarray
+    mix: np.ndarray
+
+
+def _plan_noise(
+    streams: _Streams,
+    pop: _Population,
+    plan: _Plan,
+    cal: _Calendar,
+    book: _CodeBook,
+    target: float,
+) -> _Noise:
+    rng = streams("noise-plan")
+    mix = _noise_mix(book)
     diabetic = np.zeros(pop.size, dtype=bool)
     diabetic[plan.pid] = True
-    activity = (0.3 + pop.age_years(cal).clip(0) / 40) * rng.gamma(2.0, 0.5, pop.size)
-    items = rng.poisson(target / per_item * activity / activity.sum())
     # diabetics' background sits before the 12-month window, so scenarios stay in control
     last = np.minimum(np.where(diabetic, cal.back(12), cal.end), pop.last_day(cal))
     first = np.maximum(pop.dob, cal.end - int(NOISE_HISTORY_YEARS * _DAYS_PER_YEAR))
-    for lo in range(0, pop.size, NOISE_CHUNK):
-        rows = slice(lo, min(lo + NOISE_CHUNK, pop.size))
-        owner = lo + np.repeat(np.arange(rows.stop - lo), items[rows])
-        _noise_chunk(rng, sink, owner, first[owner], last[owner], diabetic[owner], mix)
+    if target <= 0 or mix.sum() == 0:
+        return _Noise(np.zeros(pop.size, dtype=np.int64), first, last, diabetic, mix)
+    mix = mix / mix.sum()
+    events_per_item = mix[0] * (2 + CLINICAL["home_bp"]) + mix[1] + mix[2]
+    activity = (0.3 + pop.age_years(cal).clip(0) / 40) * rng.gamma(2.0, 0.5, pop.size)
+    activity = np.where(last >= first, activity, 0.0)
+    items = rng.poisson(target / events_per_item * activity / activity.sum())
+    return _Noise(items, first, last, diabetic, mix)
 
 
-def _noise_chunk(
-    rng: np.random.Generator, sink: _Sink, owner: np.ndarray, first: np.ndarray,
-    last: np.ndarray, diabetic: np.ndarray, mix: np.ndarray,
-) -> None:
-    fits = last >= first
-    owner, first, last, diabetic = owner[fits], first[fits], last[fits], diabetic[fits]
+def _sorted_days(
+    rng: np.random.Generator, counts: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    """``counts[g]`` uniform days in [first[g], last[g]] per group, ascending within each group.
+
+    Normalised cumulative exponential spacings are sorted uniforms, so no sort is needed.
+    """
+    groups = len(counts)
+    spacing_sums = np.cumsum(rng.standard_exponential(int(counts.sum()) + groups))
+    group_end = spacing_sums[np.cumsum(counts + 1) - 1]
+    group_base = np.concatenate(([0.0], group_end[:-1]))
+    group = np.repeat(np.arange(groups), counts)
+    position = np.arange(len(group)) + group  # each group has one extra spacing
+    uniform = (spacing_sums[position] - group_base[group]) / (group_end - group_base)[group]
+    width = (last - first + 1)[group]
+    return first[group] + np.minimum(np.floor(uniform * width).astype(np.int64), width - 1)
+
+
+def _noise_block(streams: _Streams, book: _CodeBook, noise: _Noise, lo: int, hi: int) -> _Block:
+    """Background events of patients lo..hi-1, already in patient-then-day order."""
+    rng = streams("noise")
+    counts = noise.items[lo:hi]
+    owner = lo + np.repeat(np.arange(hi - lo), counts)
+    day = _sorted_days(rng, counts, noise.first[lo:hi], noise.last[lo:hi])
     n = len(owner)
-    day = _days(rng, n, first, last)
-    kind = _choose(rng, n, mix)
-    kind[(kind == 2) & diabetic] = 0 if mix[0] else 1
+    kind = _choose(rng, n, noise.mix) if n else np.zeros(0, dtype=np.int64)
+    # screening HbA1c means nothing for diabetics: another kind, or no event at all
+    fallback = 0 if noise.mix[0] else (1 if noise.mix[1] else -1)
+    kind[(kind == 2) & noise.diabetic[owner]] = fallback
     bp = kind == 0
+    home = bp & (rng.random(n) < CLINICAL["home_bp"]) & book.has("home_bp")
+    width = np.where(bp, 2 + home, np.where(kind < 0, 0, 1))
+    start = np.cumsum(width) - width
+    block = _Block(
+        np.repeat(owner, width).astype(np.int32),
+        np.repeat(day, width).astype(np.int32),
+        np.zeros(int(width.sum()), dtype=np.int32),
+        np.full(int(width.sum()), np.nan),
+    )
+    n_bp, screen = int(bp.sum()), kind == 2
     # the general population runs a little lower than diabetics
-    systolic = np.round(rng.normal(VALUES["systolic_mean"] - 5, VALUES["systolic_sd"], n))
-    diastolic = np.round(rng.normal(VALUES["diastolic_mean"] - 2, VALUES["diastolic_sd"], n))
-    systolic, diastolic = systolic.clip(80, 230), diastolic.clip(40, 130)
-    sink.add_bp(owner[bp], day[bp], systolic[bp], diastolic[bp])
-    home = bp & (rng.random(n) < CLINICAL["home_bp"])
-    sink.add("home_bp", owner[home], day[home])
-    coded = kind == 1
-    sink.add("noise", owner[coded], day[coded])
-    screen = kind == 2
-    values = _lognormal(rng, VALUES["hba1c_normal_median"], n).clip(max=47)
-    sink.add("hba1c", owner[screen], day[screen], values[screen])
+    systolic = np.round(rng.normal(VALUES["systolic_mean"] - 5, VALUES["systolic_sd"], n_bp))
+    diastolic = np.round(rng.normal(VALUES["diastolic_mean"] - 2, VALUES["diastolic_sd"], n_bp))
+    screen_values = _lognormal(rng, VALUES["hba1c_normal_median"], int(screen.sum())).clip(max=47)
+    for role, rows, offset, values in (
+        ("systolic", bp, 0, systolic.clip(80, 230)),
+        ("diastolic", bp, 1, diastolic.clip(40, 130)),
+        ("home_bp", home, 2, None),
+        ("noise", kind == 1, 0, None),
+        ("hba1c", screen, 0, screen_values),
+    ):
+        _fill(streams, book, block, role, start[rows] + offset, values)
+    return block
+
+
+def _fill(
+    streams: _Streams,
+    book: _CodeBook,
+    block: _Block,
+    role: str,
+    at: np.ndarray,
+    values: np.ndarray | None,
+) -> None:
+    if len(at) == 0:
+        return
+    pool = book.pools[role]
+    block.code[at] = pool[streams("noise-codes:" + role).integers(0, len(pool), len(at))]
+    if values is not None:
+        block.value[at] = values
+
+
+def _merge(noise: _Block, scenario: _Block) -> _Block:
+    """Insert the scenario events into the noise block, keeping patient-then-day order."""
+    at = np.searchsorted(noise.key, scenario.key, side="right")
+    return _Block(*(np.insert(getattr(noise, f), at, getattr(scenario, f)) for f in _FIELDS))
 
 
 # ------------------------------------------------------------------------------------------
@@ -1492,28 +1701,28 @@ def _patients_frame(pop: _Population, ids: pl.Series, practice_codes: pl.Series)
     )
 
 
-def _events_frame(sink: _Sink, ids: pl.Series) -> pl.DataFrame:
-    if not sink.parts:
-        return pl.DataFrame(schema=EVENTS_SCHEMA)
-    columns = [np.concatenate([part[i] for part in sink.parts]) for i in range(4)]
-    sink.parts.clear()
-    order = (
-        pl.DataFrame({"pid": columns[0], "day": columns[1]})
-        .with_row_index("row")
-        .sort(["pid", "day", "row"])
-        .get_column("row")
-        .to_numpy()
-    )
-    pid, day, code, value = (column[order] for column in columns)
-    del columns
+def _events_frame(sink: _Sink, noise: _Noise, streams: _Streams, ids: pl.Series) -> pl.DataFrame:
+    """Events by patient then day, built chunk by chunk so temporary memory stays bounded."""
+    scenario = sink.sorted_block()
     codes = pl.Series("code", sink.book.codes, dtype=pl.String)
+    frames = []
+    for lo in range(0, len(ids), NOISE_CHUNK):
+        hi = min(lo + NOISE_CHUNK, len(ids))
+        rows = slice(*np.searchsorted(scenario.pid, [lo, hi]))
+        block = _merge(_noise_block(streams, sink.book, noise, lo, hi), scenario.take(rows))
+        frames.append(_block_frame(block, ids, codes))
+    return pl.concat(frames)
+
+
+def _block_frame(block: _Block, ids: pl.Series, codes: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(
         [
-            ids.gather(pid),
-            _date_series("date", day),
-            codes.gather(code),
-            pl.Series("value", value).fill_nan(None),
-        ]
+            ids.gather(block.pid),
+            _date_series("date", block.day),
+            codes.gather(block.code),
+            pl.Series("value", block.value).fill_nan(None),
+        ],
+        schema=EVENTS_SCHEMA,
     )
 
 

@@ -1,0 +1,1 @@
+"""Data files shipped with qofcli (noise codes for synthetic extracts)."""

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Rebuild the bundled sample_data/ (deterministic: same seed, same files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+qof synth --out sample_data --patients 3000 --practices 2 --seed 20250401 --format csv --overwrite
