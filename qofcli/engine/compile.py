@@ -37,7 +37,7 @@ class Compiler:
             case m.Not(item):
                 return ~self.condition(item)
             case m.NamedCondition(name):
-                return self.condition(self.ruleset.conditions[name])
+                return self.condition(self.ruleset.conditions[name].condition)
             case _:
                 return self._atom(condition).fill_null(False)
 

@@ -14,10 +14,10 @@ def check_ruleset(ruleset: m.Ruleset) -> None:
     """Raise RulesetError on the first problem, naming the file and the rule."""
     base = ruleset.path
     for field in ruleset.fields.values():
-        _check_field(ruleset, field, f"{base}/fields.yaml: {field.name}")
+        _check_field(ruleset, field, field.origin or f"{base}: field {field.name}")
     field_stages(ruleset)  # raises on cycles
-    for name, condition in ruleset.conditions.items():
-        _check_condition(ruleset, condition, f"{base}/conditions.yaml: {name}")
+    for name, named in ruleset.conditions.items():
+        _check_condition(ruleset, named.condition, named.origin or f"{base}: condition {name}")
     _check_named_condition_cycles(ruleset)
     for register in ruleset.registers.values():
         _check_chain(ruleset, register.rules, f"{register.origin}: rules", needs_reason=False)
@@ -123,8 +123,9 @@ def iter_atoms(condition: m.Condition) -> Iterator[m.Condition]:
 def _check_named_condition_cycles(ruleset: m.Ruleset) -> None:
     def visit(name: str, trail: tuple[str, ...]) -> None:
         if name in trail:
-            raise RulesetError(f"{ruleset.path}/conditions.yaml: {' -> '.join((*trail, name))}")
-        for atom in iter_atoms(ruleset.conditions[name]):
+            where = ruleset.conditions[name].origin or ruleset.path
+            raise RulesetError(f"{where}: named conditions loop: {' -> '.join((*trail, name))}")
+        for atom in iter_atoms(ruleset.conditions[name].condition):
             if isinstance(atom, m.NamedCondition):
                 visit(atom.name, (*trail, name))
 
@@ -139,7 +140,8 @@ def field_stages(ruleset: m.Ruleset) -> list[list[m.Field]]:
     def stage_of(name: str, trail: tuple[str, ...]) -> int:
         if name in trail:
             chain = " -> ".join((*trail, name))
-            raise RulesetError(f"{ruleset.path}/fields.yaml: fields depend on each other: {chain}")
+            where = ruleset.fields[name].origin or ruleset.path
+            raise RulesetError(f"{where}: fields depend on each other: {chain}")
         if name not in depth:
             deps = [d for d in ruleset.fields[name].referenced_fields() if d in ruleset.fields]
             depth[name] = 1 + max((stage_of(d, (*trail, name)) for d in deps), default=-1)
@@ -179,5 +181,5 @@ def registers_used(ruleset: m.Ruleset, condition: m.Condition) -> set[str]:
         if isinstance(atom, m.OnRegister):
             found.add(atom.register)
         elif isinstance(atom, m.NamedCondition):
-            found |= registers_used(ruleset, ruleset.conditions[atom.name])
+            found |= registers_used(ruleset, ruleset.conditions[atom.name].condition)
     return found

@@ -86,11 +86,11 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
     clusters = dict(base.clusters) if base else {}
     clusters.update(_load_clusters(folder / "clusters"))
     fields = dict(base.fields) if base else {}
-    fields.update(_load_named(folder / "fields.yaml", _parse_field))
+    fields.update(_load_named(folder, "fields", _parse_field))
     conditions = dict(base.conditions) if base else {}
-    conditions.update(_load_named(folder / "conditions.yaml", _parse_named_condition))
+    conditions.update(_load_named(folder, "conditions", _parse_named_condition))
     reasons = dict(base.reasons) if base else {}
-    reasons.update(_load_named(folder / "reasons.yaml", _parse_reason))
+    reasons.update(_load_named(folder, "reasons", _parse_reason))
     registers = dict(base.registers) if base else {}
     registers.update(_load_items(folder / "registers", _parse_register))
     indicators = dict(base.indicators) if base else {}
@@ -242,13 +242,22 @@ def _read_yaml(path: Path) -> Any:
         raise RulesetError(f"{path}: not valid YAML ({exc})") from None
 
 
-def _load_named(path: Path, parse: Any) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    raw = _read_yaml(path) or {}
-    if not isinstance(raw, dict):
-        raise RulesetError(f"{path}: expected a mapping of names to definitions")
-    return {name: parse(name, body, f"{path}: {name}") for name, body in raw.items()}
+def _load_named(folder: Path, kind: str, parse: Any) -> dict[str, Any]:
+    """Definitions from `KIND.yaml` and/or `KIND/*.yaml` (one file per domain); a name may be
+    defined once per ruleset (a child ruleset may redefine its parent's)."""
+    paths = [folder / f"{kind}.yaml"] + sorted((folder / kind).glob("*.yaml"))
+    found: dict[str, Any] = {}
+    origin: dict[str, Path] = {}
+    for path in (p for p in paths if p.is_file()):
+        raw = _read_yaml(path) or {}
+        if not isinstance(raw, dict):
+            raise RulesetError(f"{path}: expected a mapping of names to definitions")
+        for name, body in raw.items():
+            if name in found:
+                raise RulesetError(f"{path}: {name} is already defined in {origin[name]}")
+            found[name] = parse(str(name), body, f"{path}: {name}")
+            origin[name] = path
+    return found
 
 
 def _load_items(folder: Path, parse: Any) -> dict[str, Any]:
@@ -298,7 +307,8 @@ def _parse_field(name: str, body: Any, where: str) -> m.Field:
     value = body.get("value", "lowest")
     if value not in ("lowest", "highest"):
         raise RulesetError(f"{where}: value must be 'lowest' or 'highest'")
-    return m.Field(name, find, clusters, bounds, value, body.get("description", ""))
+    description = str(body.get("description", ""))
+    return m.Field(name, find, clusters, bounds, value, description, origin=where)
 
 
 def _as_names(raw: Any, where: str) -> tuple[str, ...]:
@@ -308,8 +318,8 @@ def _as_names(raw: Any, where: str) -> tuple[str, ...]:
     return names
 
 
-def _parse_named_condition(name: str, body: Any, where: str) -> m.Condition:
-    return parse_condition(body, where)
+def _parse_named_condition(name: str, body: Any, where: str) -> m.Named:
+    return m.Named(name, parse_condition(body, where), origin=where)
 
 
 _SINGLE_KEY_CONDITIONS = ("all", "any", "not", "is", "has", "register", "sex", "age")

@@ -63,6 +63,7 @@ class Field:
     bounds: tuple[Bound, ...] = ()
     value: Literal["lowest", "highest"] = "lowest"
     description: str = ""
+    origin: str = ""
 
     def referenced_fields(self) -> tuple[str, ...]:
         return tuple(b.ref.base for b in self.bounds)
@@ -145,6 +146,15 @@ Condition = (
     | AnyOf
     | Not
 )
+
+
+@dataclass(frozen=True)
+class Named:
+    """A named condition from conditions.yaml (or conditions/*.yaml)."""
+
+    name: str
+    condition: Condition
+    origin: str = ""
 
 
 # ---- rule chains ------------------------------------------------------------------------
@@ -249,7 +259,7 @@ class Ruleset:
     dates: dict[str, date]
     payment: Payment
     fields: dict[str, Field]
-    conditions: dict[str, Condition]
+    conditions: dict[str, Named]
     reasons: dict[str, Reason]
     registers: dict[str, Register]
     indicators: dict[str, Indicator]
