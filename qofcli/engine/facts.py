@@ -13,6 +13,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from qofcli.engine.dates import RunDates, ref_expr
+from qofcli.engine.summaries import (
+    KeySpec,
+    Window,
+    constant_window,
+    decode_value,
+    summarise,
+)
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import field_stages, iter_atoms
@@ -71,23 +78,238 @@ def field_frame(
     """One row per patient with at least one field: FIELD (date), and FIELD.value and
     FIELD.cluster for the fields whose value or cluster a rule reads."""
     empty = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
-    stages = field_stages(ruleset)
-    if not stages:
+    if not ruleset.fields:
         return empty
+    plan = _plan(ruleset, dates)
+    matched = _matched(extract, ruleset, dates, people, plan.clusters)
+    summary, records = pl.collect_all(
+        [
+            summarise(matched, plan.windows, plan.keys),
+            matched.filter(pl.col("cid").is_in(plan.record_cids)),
+        ],
+        engine="streaming",
+    )
+    wide = _summary_fields(summary, plan)
+    wide = _same_day_fields(summary, plan, wide)
+    builtins = sorted(
+        {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
+    )
+    if builtins:
+        # Windows relative to the registration date read it beside the fields.
+        dated = people.select(PID, *builtins).collect()
+        wide = wide.join(dated, on=PID, how="full", coalesce=True)
+    return _record_fields(records, plan, ruleset, dates, wide).drop(builtins)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How each field is computed: from the per-cluster summary or from raw records."""
+
+    clusters: list[str]
+    cids: dict[str, int]
+    windows: list[Window]
+    keys: list[KeySpec]
+    summary_fields: list[tuple[m.Field, int]]  # field, window index
+    same_day_fields: list[m.Field]  # same day as an unbounded latest field covering its codes
+    record_fields: list[m.Field]  # windows relative to other fields: read raw records
+    record_cids: list[int]
+    needs_value: set[str]
+    needs_cluster: set[str]
+
+
+def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
     clusters = sorted({c for f in ruleset.fields.values() for c in f.clusters})
-    records = _matched_records(extract, ruleset, dates, people, clusters)
+    cids = {c: i for i, c in enumerate(clusters)}
     needs_value, needs_cluster = fields_read_for(ruleset)
-    wide = empty
-    for stage in stages:
-        sources, source_of = _sources(stage)
-        rows = _stage_rows(records, sources, clusters, wide, ruleset, dates)
+    windows = [Window()]
+    summary_fields, same_day, record_fields = [], [], []
+    for field in ruleset.fields.values():
+        window = constant_window(field.bounds, dates)
+        if window is not None:
+            if window not in windows:
+                windows.append(window)
+            summary_fields.append((field, windows.index(window)))
+        elif _reducible_same_day(field, ruleset):
+            same_day.append(field)
+        else:
+            record_fields.append(field)
+    keys = {
+        KeySpec(w, f.find, f.value)
+        for f, w in summary_fields
+        if f.name in needs_value or f.name in needs_cluster
+    }
+    keys |= {
+        KeySpec(0, "latest", f.value)
+        for f in same_day
+        if f.name in needs_value or f.name in needs_cluster
+    }
+    record_cids = sorted({cids[c] for f in record_fields for c in f.clusters})
+    return _Plan(
+        clusters,
+        cids,
+        windows,
+        sorted(keys, key=lambda k: k.column),
+        summary_fields,
+        same_day,
+        record_fields,
+        record_cids,
+        needs_value,
+        needs_cluster,
+    )
+
+
+def _reducible_same_day(field: m.Field, ruleset: m.Ruleset) -> bool:
+    """`same_day: F` where F is the latest record of clusters holding every code of this field:
+    then no record of this field is later than F, so "on F's day" means "its own last record,
+    if that is F's day", which the summary already holds."""
+    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
+        return False
+    anchor = ruleset.fields.get(field.bounds[0].ref.base)
+    if anchor is None or anchor.find != "latest" or anchor.bounds:
+        return False
+    codes = {code for c in field.clusters for code in ruleset.clusters[c].codes}
+    covered = {code for c in anchor.clusters for code in ruleset.clusters[c].codes}
+    return codes <= covered
+
+
+def _matched(
+    extract: Extract,
+    ruleset: m.Ruleset,
+    dates: RunDates,
+    people: pl.LazyFrame,
+    clusters: list[str],
+) -> pl.LazyFrame:
+    """Records up to ACHV whose code is in a cluster some field reads, keyed by integer patient
+    and cluster ids (a code in several clusters gives several rows). Noise falls out here."""
+    code_map = pl.DataFrame(
+        [
+            (code, index)
+            for index, cluster in enumerate(clusters)
+            for code in ruleset.clusters[cluster].codes
+        ],
+        schema={"code": pl.String, "cid": pl.UInt16},
+        orient="row",
+    )
+    return (
+        extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
+        .join(code_map.lazy(), on="code", how="inner")
+        .join(people.select("patient_id", PID), on="patient_id", how="inner")
+        .select(PID, "date", "value", "cid")
+    )
+
+
+def _summary_fields(summary: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
+    """Fields with fixed windows, each reduced over its clusters' summary rows."""
+    wide = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
+    parts = summary.partition_by("cid", as_dict=True)
+    groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
+    for field, window in plan.summary_fields:
+        groups.setdefault((tuple(sorted(field.clusters)), window), []).append(field)
+    for (clusters, window), fields in groups.items():
+        frames = [parts[(plan.cids[c],)] for c in clusters if (plan.cids[c],) in parts]
+        if not frames:
+            continue
+        rows = frames[0] if len(frames) == 1 else pl.concat(frames)
+        single = len(frames) == 1  # one row per patient already: no reduction needed
+        exprs = [e for f in fields for e in _field_aggregations(f, window, plan, single)]
+        columns = rows.select(PID, *exprs) if single else rows.group_by(PID).agg(exprs)
+        columns = columns.filter(pl.any_horizontal(pl.col(f.name).is_not_null() for f in fields))
+        wide = wide.join(_decoded(columns, fields, window, plan), on=PID, how="full", coalesce=True)
+    missing = [f.name for f, _ in plan.summary_fields if f.name not in wide.columns]
+    return wide.with_columns(_null_column(name) for name in missing)
+
+
+def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) -> list[pl.Expr]:
+    """The field's date, key and cluster from its clusters' summary rows: reduced per patient,
+    or taken as they are when a single cluster gives one row per patient."""
+    latest = field.find == "latest"
+
+    def extreme(column: str) -> pl.Expr:
+        if single:
+            return pl.col(column)
+        return pl.col(column).max() if latest else pl.col(column).min()
+
+    exprs = [extreme(f"l{window}" if latest else f"f{window}").alias(field.name)]
+    if field.name in plan.needs_value or field.name in plan.needs_cluster:
+        key = KeySpec(window, field.find, field.value).column
+        exprs.append(extreme(key).alias(f"{field.name}.key"))
+        if field.name in plan.needs_cluster:
+            best = (
+                pl.col("cid")
+                if single
+                else (pl.col("cid").sort_by(key, descending=latest, nulls_last=True).first())
+            )
+            exprs.append(best.alias(cluster_column(field.name)))
+    return exprs
+
+
+def _decoded(
+    columns: pl.DataFrame, fields: list[m.Field], window: int, plan: _Plan
+) -> pl.DataFrame:
+    extra = []
+    for field in fields:
+        key = f"{field.name}.key"
+        if field.name in plan.needs_value:
+            spec = KeySpec(window, field.find, field.value)
+            extra.append(decode_value(pl.col(key), spec).alias(value_column(field.name)))
+        if field.name in plan.needs_cluster:
+            extra.append(_cluster_name(cluster_column(field.name), plan))
+    out = columns.with_columns(extra)
+    return out.drop([c for c in out.columns if c.endswith(".key")])
+
+
+def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
+    return (
+        pl.col(column)
+        .replace_strict(list(range(len(plan.clusters))), plan.clusters, return_dtype=pl.String)
+        .alias(column)
+    )
+
+
+def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> pl.DataFrame:
+    """Fields on the day of an anchor field whose clusters cover theirs (see
+    `_reducible_same_day`): the field's own last record counts only if it is on that day."""
+    for field in plan.same_day_fields:
+        anchor = field.bounds[0].ref.base
+        as_latest = m.Field(field.name, "latest", field.clusters, (), field.value)
+        part = _summary_fields(summary, _replace_summary_fields(plan, [(as_latest, 0)])).join(
+            wide.select(PID, anchor), on=PID, how="inner"
+        )
+        on_day = pl.col(field.name) == pl.col(anchor)
+        part = part.filter(on_day).drop(anchor)
+        wide = wide.join(part, on=PID, how="left")
+    return wide
+
+
+def _replace_summary_fields(plan: _Plan, fields: list[tuple[m.Field, int]]) -> _Plan:
+    from dataclasses import replace
+
+    return replace(plan, summary_fields=fields)
+
+
+def _record_fields(
+    records: pl.DataFrame,
+    plan: _Plan,
+    ruleset: m.Ruleset,
+    dates: RunDates,
+    wide: pl.DataFrame,
+) -> pl.DataFrame:
+    """Fields whose windows depend on other fields, stage by stage over the raw records of
+    their (few) clusters: the second, narrower pass."""
+    pending = {f.name for f in plan.record_fields}
+    for stage in field_stages(ruleset):
+        fields = [f for f in stage if f.name in pending]
+        if not fields:
+            continue
+        sources, source_of = _sources(fields)
+        rows = _stage_rows(records, sources, plan.clusters, wide, ruleset, dates)
         extremes = rows.group_by(PID, "sid").agg(
             pl.col("date").min().alias("first"), pl.col("date").max().alias("last")
         )
-        columns = _field_dates(extremes, stage, source_of)
-        for field in stage:
-            if field.name in needs_value or field.name in needs_cluster:
-                detail = _record_detail(rows, extremes, field, source_of[field.name], clusters)
+        columns = _field_dates(extremes, fields, source_of)
+        for field in fields:
+            if field.name in plan.needs_value or field.name in plan.needs_cluster:
+                detail = _record_detail(rows, extremes, field, source_of[field.name], plan.clusters)
                 columns = columns.join(detail, on=PID, how="left")
         wide = wide.join(columns, on=PID, how="full", coalesce=True)
     return wide
@@ -104,37 +326,6 @@ def fields_read_for(ruleset: m.Ruleset) -> tuple[set[str], set[str]]:
     values = {a.field for a in atoms if isinstance(a, m.ValueCompare)}
     kinds = {a.field for a in atoms if isinstance(a, m.ClusterIn)}
     return values, kinds
-
-
-def _matched_records(
-    extract: Extract,
-    ruleset: m.Ruleset,
-    dates: RunDates,
-    people: pl.LazyFrame,
-    clusters: list[str],
-) -> pl.DataFrame:
-    """The one pass over events: records up to ACHV whose code is in a cluster some field reads,
-    keyed by integer patient and cluster ids (a code in several clusters gives several rows)."""
-    code_map = pl.DataFrame(
-        [
-            (code, index)
-            for index, cluster in enumerate(clusters)
-            for code in ruleset.clusters[cluster].codes
-        ],
-        schema={"code": pl.String, "cid": pl.UInt16},
-        orient="row",
-    )
-    builtins = sorted(
-        {d for f in ruleset.fields.values() for d in f.referenced_fields()}
-        & set(m.BUILTIN_DATE_FIELDS)
-    )
-    query = (
-        extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
-        .join(code_map.lazy(), on="code", how="inner")
-        .join(people.select("patient_id", PID, *builtins), on="patient_id", how="inner")
-        .select(PID, "date", "value", "cid", *builtins)
-    )
-    return query.collect(engine="streaming")
 
 
 def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
@@ -163,7 +354,9 @@ def _stage_rows(
         orient="row",
     )
     rows = records.join(membership, on="cid", how="inner")
-    needed = sorted({b.ref.base for s in sources for b in s.bounds if b.ref.base in ruleset.fields})
+    needed = sorted(
+        {b.ref.base for s in sources for b in s.bounds if b.ref.base not in dates.named}
+    )
     if needed:
         rows = rows.join(wide.select(PID, *needed), on=PID, how="left")
     columns = {name: name for name in rows.columns}
