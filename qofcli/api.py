@@ -8,21 +8,30 @@ from pathlib import Path
 
 import polars as pl
 
-from qofcli.engine.evaluate import STATUSES, Evaluation, evaluate, indicator_column
+from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
 from qofcli.scoring.achievement import score as score_evaluation
+from qofcli.scoring.compare import Comparison, compare_scores, status_changes
+from qofcli.scoring.networks import roll_up
+from qofcli.scoring.payment import Rates, rates_for
+from qofcli.scoring.progress import worklist as rank_worklist
 
 __all__ = [
+    "compare",
+    "diff_rulesets",
     "evaluate",
     "load_ruleset",
     "open_extract",
     "outcomes_from",
     "patient_outcomes",
+    "rates_for",
     "score",
+    "worklist",
 ]
 
 PATIENT_COLUMNS = (
@@ -37,9 +46,27 @@ PATIENT_COLUMNS = (
 )
 
 
-def score(extract: Extract, ruleset: Ruleset, as_of: date | None = None) -> Score:
-    """Registers, prevalence, achievement and points per practice."""
-    return score_evaluation(evaluate(extract, ruleset, as_of), extract)
+def score(
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None = None,
+    rates: Rates | None = None,
+    by: str = "practice",
+) -> Score:
+    """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
+    all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]."""
+    per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates)
+    return roll_up(per_practice, by)
+
+
+def worklist(
+    extract: Extract, ruleset: Ruleset, as_of: date | None = None, rates: Rates | None = None
+) -> pl.DataFrame:
+    """Patients ranked by the £ the practice gains if they achieve what they have not yet."""
+    evaluation = evaluate(extract, ruleset, as_of)
+    per_practice = score_evaluation(evaluation, extract, rates)
+    missing = outcomes_from(evaluation, statuses=[NOT_ACHIEVED])
+    return rank_worklist(missing, per_practice.indicators)
 
 
 def patient_outcomes(
@@ -51,6 +78,28 @@ def patient_outcomes(
 ) -> pl.DataFrame:
     """One row per patient per indicator whose register they are on, with the deciding rule."""
     return outcomes_from(evaluate(extract, ruleset, as_of), indicators, statuses)
+
+
+def compare(
+    extract: Extract,
+    a: Ruleset,
+    b: Ruleset,
+    as_of: date | None = None,
+    by: str = "practice",
+    patients: bool = False,
+) -> Comparison:
+    """Score the extract under both rulesets (each with its own [payment]) and line them up;
+    `patients=True` adds the patients whose status changes (it holds patient ids)."""
+    structure: RulesetDiff = diff_rulesets(a, b)
+    evaluation_a, evaluation_b = evaluate(extract, a, as_of), evaluate(extract, b, as_of)
+    score_a = roll_up(score_evaluation(evaluation_a, extract), by)
+    score_b = roll_up(score_evaluation(evaluation_b, extract), by)
+    changes = None
+    if patients:
+        changes = status_changes(
+            outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
+        )
+    return compare_scores(score_a, score_b, structure, changes)
 
 
 def outcomes_from(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from qofcli.cli import patients, rulesets, score, synth, validate  # noqa: F401 - registers commands
+from qofcli.cli import (  # noqa: F401 - registers commands
+    diff,
+    patients,
+    rulesets,
+    score,
+    synth,
+    validate,
+)
 from qofcli.cli.app import app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,22 @@ AsOfOpt = Annotated[
     typer.Option(
         "--as-of",
         help="Achievement date YYYY-MM-DD for an in-year run. Default: payment period end.",
+    ),
+]
+
+
+class By(StrEnum):
+    practice = "practice"
+    pcn = "pcn"
+    all = "all"
+
+
+ByOpt = Annotated[
+    By,
+    typer.Option(
+        "--by",
+        help="practice, pcn (practices.pcn_code) or all: roll-ups pool numerators and "
+        "denominators; £ is the sum of the practices' £.",
     ),
 ]
 OutputOpt = Annotated[

@@ -11,7 +11,14 @@ from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
 from qofcli.cli.common import ruleset_and_extract
 from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
-from qofcli.cli.score import emit
+from qofcli.cli.score import (
+    ListSizeOpt,
+    PointValueOpt,
+    PrevalenceOpt,
+    emit,
+    rates_from_options,
+)
+from qofcli.errors import UsageError
 from qofcli.reports.files import frame_bytes
 
 
@@ -39,12 +46,29 @@ def patients(
     ] = None,
     fmt: Annotated[PatientFormat, typer.Option("--format", "-f")] = PatientFormat.csv,
     output: OutputOpt = None,
+    worklist: Annotated[
+        bool,
+        typer.Option(
+            "--worklist",
+            help="Instead: patients ranked by the £ at stake over the indicators they have "
+            "not yet achieved, with what is missing.",
+        ),
+    ] = False,
+    point_value: PointValueOpt = None,
+    list_size: ListSizeOpt = None,
+    national_prevalence: PrevalenceOpt = None,
 ) -> None:
     """Explain every patient on each indicator's register: status, reason and deciding rule.
 
     The output holds patient identifiers: write it only where patient data may be kept.
     """
+    if worklist and (indicator or status):
+        raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
     rules, data = ruleset_and_extract(ruleset, extract)
     with progress(f"Evaluating {extract} with {rules.id}..."):
-        frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
+        if worklist:
+            rates = rates_from_options(rules, point_value, list_size, national_prevalence)
+            frame = api.worklist(data, rules, parse_as_of(as_of), rates)
+        else:
+            frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
     emit(frame_bytes(frame, fmt.value), output, fmt.value)

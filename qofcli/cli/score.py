@@ -1,8 +1,9 @@
-"""`qof score`: registers, prevalence, achievement and points per practice."""
+"""`qof score`: registers, prevalence, achievement, points and £ per practice, PCN or run."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,10 +11,20 @@ import typer
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
 from qofcli.cli.common import ruleset_and_extract
-from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
+from qofcli.cli.options import (
+    AsOfOpt,
+    By,
+    ByOpt,
+    ExtractArg,
+    OutputOpt,
+    RulesetOpt,
+    parse_as_of,
+)
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_score
 from qofcli.reports.files import frame_bytes, json_text, score_document, write_atomic
+from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.payment import Rates, rates_for, read_national_prevalence
 
 
 class ScoreFormat(StrEnum):
@@ -28,6 +39,35 @@ class ScoreTable(StrEnum):
     registers = "registers"
     practices = "practices"
     reasons = "reasons"
+    domains = "domains"
+    totals = "totals"
+
+
+PointValueOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--point-value", help="What-if £ per point (default: the ruleset's \\[payment] figure)."
+    ),
+]
+ListSizeOpt = Annotated[
+    float | None,
+    typer.Option("--list-size", help="What-if national average list size, the CPI denominator."),
+]
+PrevalenceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--national-prevalence",
+        help="What-if national prevalence: CSV 'register,prevalence' (% of the whole list).",
+    ),
+]
+
+
+def rates_from_options(
+    ruleset: Ruleset, point_value: float | None, list_size: float | None, prevalence: Path | None
+) -> Rates:
+    """The ruleset's payment figures with the what-if options laid over them."""
+    table = read_national_prevalence(prevalence, list(ruleset.registers)) if prevalence else None
+    return rates_for(ruleset, point_value, list_size, table)
 
 
 @app.command()
@@ -45,11 +85,20 @@ def score(
         typer.Option("--table", help="Which table csv/parquet output holds (json holds all)."),
     ] = ScoreTable.indicators,
     output: OutputOpt = None,
+    by: ByOpt = By.practice,
+    point_value: PointValueOpt = None,
+    list_size: ListSizeOpt = None,
+    national_prevalence: PrevalenceOpt = None,
 ) -> None:
-    """Score an extract: registers, prevalence, achievement and points for each practice."""
+    """Score an extract: registers, prevalence, achievement, points and £ for each practice.
+
+    £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
+    needed for full points and the £ still available.
+    """
     rules, data = ruleset_and_extract(ruleset, extract)
+    rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(data, rules, parse_as_of(as_of))
+        result = api.score(data, rules, parse_as_of(as_of), rates, by.value)
     if fmt is ScoreFormat.table:
         if output is not None:
             raise UsageError("--output needs --format csv, json or parquet")

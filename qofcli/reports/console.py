@@ -9,31 +9,85 @@ from rich.console import Console
 from rich.table import Table
 
 from qofcli.extract import ValidationReport
+from qofcli.ruleset.diff import Change, RulesetDiff
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.compare import Comparison
+
+CODES_SHOWN = 5  # per cluster in the table; CSV and JSON list them all
 
 
 def render_score(score: Score, console: Console) -> None:
-    """One block per practice: registers, then indicators with counts, achievement and points."""
+    """One block per practice (or PCN): registers, indicators with points and £, domains; then
+    the run's totals. In-year runs add patients still needed and £ still available."""
     evaluation = score.evaluation
     ruleset = evaluation.ruleset
     console.print(
         f"[bold]{ruleset.title}[/bold] ({ruleset.id}, business rules {ruleset.business_rules}); "
         f"achievement date {evaluation.achievement_date.isoformat()}"
     )
-    registers = score.registers.partition_by("practice_code", as_dict=True)
-    indicators = score.indicators.partition_by("practice_code", as_dict=True)
-    for practice in score.practices.to_dicts():
-        code = practice["practice_code"]
-        name = f" {practice['practice_name']}" if practice.get("practice_name") else ""
-        source = "practices table" if practice["list_size_source"] == "practices" else "registered"
+    console.print(_rates_line(score), highlight=False)
+    key = score.key
+    registers = score.registers.partition_by(key, as_dict=True)
+    indicators = score.indicators.partition_by(key, as_dict=True)
+    domains = score.domains.partition_by(key, as_dict=True)
+    for unit in score.practices.to_dicts():
+        code = unit[key]
         console.print()
-        console.print(
-            f"[bold]{code}{name}[/bold]: list size {practice['list_size']:,} ({source}), "
-            f"points {practice['points']:.2f} of {practice['max_points']:g}"
-        )
+        console.print(_unit_line(unit, key), highlight=False)
         console.print(_register_table(registers.get((code,))))
-        console.print(_indicator_table(indicators.get((code,))))
+        console.print(_indicator_table(indicators.get((code,)), score.in_year))
+        console.print(_domain_table(domains.get((code,)), "Domains"))
+    console.print()
+    console.print(_totals_line(score), highlight=False)
+    console.print(_domain_table(score.domain_totals, "Domains, whole run"))
+    for note in score.indicators["pounds_note"].drop_nulls().unique().sort():
+        console.print(f"£ not computed: {note}", style="yellow", markup=False, highlight=False)
+
+
+def _rates_line(score: Score) -> str:
+    rates = score.rates
+    prevalence = ", ".join(f"{r} {p:g}%" for r, p in sorted(rates.national_prevalence.items()))
+    overridden = f" (overridden: {', '.join(rates.overridden)})" if rates.overridden else ""
+    return (
+        f"£ per point {_money(rates.pound_per_point)}, national average list size "
+        f"{_count(rates.national_average_list_size)}, national prevalence: "
+        f"{prevalence or 'none'}{overridden}"
+    )
+
+
+def _unit_line(unit: dict[str, object], key: str) -> str:
+    if key == "practice_code":
+        name = f" {unit['practice_name']}" if unit.get("practice_name") else ""
+        source = "practices table" if unit["list_size_source"] == "practices" else "registered"
+        title = f"[bold]{unit[key]}{name}[/bold]: list size {unit['list_size']:,} ({source})"
+    else:
+        members = ", ".join(unit["practices"])  # type: ignore[arg-type]
+        title = f"[bold]{unit[key]}[/bold] ({members}): list size {unit['list_size']:,}"
+    return f"{title}, {_points_and_money(unit)}"
+
+
+def _totals_line(score: Score) -> str:
+    total = score.totals.to_dicts()[0]
+    how = (
+        "points from pooled achievement, £ summed over practices" if score.by != "practice" else ""
+    )
+    suffix = f" ({how})" if how else ""
+    return (
+        f"[bold]Total[/bold]: {total['practices']} practice(s), list size "
+        f"{total['list_size']:,}, {_points_and_money(total)}{suffix}"
+    )
+
+
+def _points_and_money(row: dict[str, object]) -> str:
+    text = (
+        f"points {row['points']:.2f} of {row['max_points']:g}, "
+        f"£ {_money(row['pounds'])} of {_money(row['max_pounds'])}"  # type: ignore[arg-type]
+    )
+    unpriced = row.get("unpriced_points") or 0.0
+    if unpriced:
+        text += f" ({unpriced:.2f} points have no £)"
+    return text
 
 
 def _register_table(frame: pl.DataFrame | None) -> Table:
@@ -50,13 +104,14 @@ def _register_table(frame: pl.DataFrame | None) -> Table:
     return table
 
 
-def _indicator_table(frame: pl.DataFrame | None) -> Table:
+def _indicator_table(frame: pl.DataFrame | None, in_year: bool) -> Table:
     table = Table(title="Indicators", title_justify="left")
-    headers = ("Indicator", "Denom.", "Num.", "PCA", "Excl.", "Achieved %", "Range %", "Points")
+    headers = ["Indicator", "Denom.", "Num.", "PCA", "Excl.", "Achieved %", "Range %", "Points"]
+    headers += ["£", "£ max"] + (["Needed", "£ left"] if in_year else [])
     for header in headers:
         table.add_column(header, justify="left" if header == "Indicator" else "right")
     for row in [] if frame is None else frame.to_dicts():
-        table.add_row(
+        cells = [
             row["indicator"],
             f"{row['denominator']:,}",
             f"{row['numerator']:,}",
@@ -65,8 +120,35 @@ def _indicator_table(frame: pl.DataFrame | None) -> Table:
             _number(row["achievement"], 1),
             f"{row['lower']:g}-{row['upper']:g}",
             f"{row['points']:.2f}/{row['max_points']:g}",
+            _money(row["pounds"]),
+            _money(row["max_pounds"]),
+        ]
+        if in_year:
+            cells += [f"{row['patients_needed']:,}", _money(row["pounds_remaining"])]
+        table.add_row(*cells)
+    return table
+
+
+def _domain_table(frame: pl.DataFrame | None, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for header in ("Domain", "Points", "£", "£ max"):
+        table.add_column(header, justify="left" if header == "Domain" else "right")
+    for row in [] if frame is None else frame.to_dicts():
+        table.add_row(
+            row["group"] or "-",
+            f"{row['points']:.2f}/{row['max_points']:g}",
+            _money(row["pounds"]),
+            _money(row["max_pounds"]),
         )
     return table
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _number(value: float | None, digits: int) -> str:
@@ -106,3 +188,122 @@ def render_validation(report: ValidationReport, console: Console) -> None:
         console.print("[green]extract is valid: no problems found[/green]")
     else:
         console.print(f"{errors} error(s), {warnings} warning(s)")
+
+
+def render_diff(structure: RulesetDiff, comparison: Comparison | None, console: Console) -> None:
+    """The rule changes, then (with an extract) the figures under each ruleset and patients."""
+    a, b = structure.a, structure.b
+    console.print(f"[bold]{a.id}[/bold] ({a.qof_year}) -> [bold]{b.id}[/bold] ({b.qof_year})")
+    if structure.empty:
+        console.print("No differences in the rules.")
+    else:
+        console.print(_changes_table(structure.changes))
+    if comparison is None:
+        return
+    changed = comparison.changed_indicators()
+    console.print(_comparison_table(comparison, changed))
+    unchanged = comparison.indicators.height - changed.height
+    if unchanged:
+        console.print(f"{unchanged} unchanged indicator row(s) not shown; --format csv lists all")
+    console.print(_totals_table(comparison))
+    if comparison.patients is not None:
+        console.print(_patients_table(comparison.patients))
+
+
+def _changes_table(changes: Sequence[Change]) -> Table:
+    table = Table(title="Rule changes", title_justify="left")
+    for header in ("Kind", "Id", "Change", "What", "Before", "After"):
+        table.add_column(header, overflow="fold")
+    codes: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.change.startswith("code_"):
+            codes.setdefault(change.id, []).append(change)
+            continue
+        table.add_row(
+            change.kind, change.id, change.change, change.attribute, change.before, change.after
+        )
+    for cluster, found in codes.items():
+        table.add_row("cluster", cluster, "codes", *_code_cells(found))
+    return table
+
+
+def _code_cells(changes: list[Change]) -> tuple[str, str, str]:
+    """A cluster's removed and added codes, a few of each, with their terms."""
+    removed = [f"{c.attribute} {c.before}" for c in changes if c.change == "code_removed"]
+    added = [f"{c.attribute} {c.after}" for c in changes if c.change == "code_added"]
+    what = f"-{len(removed)} +{len(added)}"
+    return what, _few(removed), _few(added)
+
+
+def _few(items: list[str]) -> str:
+    shown = "; ".join(items[:CODES_SHOWN])
+    more = len(items) - CODES_SHOWN
+    return shown + (f"; ... and {more} more (--format csv lists all)" if more > 0 else "")
+
+
+def _comparison_table(comparison: Comparison, rows: pl.DataFrame) -> Table:
+    table = Table(title="Indicators whose results change (a -> b)", title_justify="left")
+    headers = ("Unit" if comparison.key == "unit" else "Practice", "Indicator")
+    headers += ("Denom.", "Num.", "Achieved %", "Points", "Points change", "£", "£ change")
+    for header in headers:
+        table.add_column(header, justify="left" if header in headers[:2] else "right")
+    for row in rows.to_dicts():
+        renamed = row["indicator_a"] and row["indicator_a"] != row["indicator"]
+        label = f"{row['indicator']} (was {row['indicator_a']})" if renamed else row["indicator"]
+        table.add_row(
+            row[comparison.key],
+            label,
+            _pair(row, "denominator", "{:,}"),
+            _pair(row, "numerator", "{:,}"),
+            _pair(row, "achievement", "{:.1f}"),
+            _pair(row, "points", "{:.2f}"),
+            _signed(row["points_change"]),
+            _pair(row, "pounds", "{:,.2f}"),
+            _signed(row["pounds_change"]),
+        )
+    return table
+
+
+def _totals_table(comparison: Comparison) -> Table:
+    table = Table(title="Totals (a -> b)", title_justify="left")
+    first = "Unit" if comparison.key == "unit" else "Practice"
+    for header in (first, "Points", "Points change", "£", "£ change"):
+        table.add_column(header, justify="left" if header == first else "right")
+    rows = [(row[comparison.key], row) for row in comparison.units.to_dicts()]
+    rows.append(("All", comparison.totals.to_dicts()[0]))
+    for label, row in rows:
+        table.add_row(
+            label,
+            _pair(row, "points", "{:.2f}"),
+            _signed(row["points_change"]),
+            _pair(row, "pounds", "{:,.2f}"),
+            _signed(row["pounds_change"]),
+        )
+    return table
+
+
+def _patients_table(frame: pl.DataFrame) -> Table:
+    table = Table(title=f"Patients whose status changes ({frame.height:,})", title_justify="left")
+    for header in ("Practice", "Patient", "Indicator", "Status a", "Status b", "Why (b)"):
+        table.add_column(header, overflow="fold")
+    for row in frame.to_dicts():
+        table.add_row(
+            row["practice_code"],
+            row["patient_id"],
+            row["indicator"],
+            row["status_a"] or "-",
+            row["status_b"] or "-",
+            row["reason_b"] or row["description_b"] or "",
+        )
+    return table
+
+
+def _pair(row: dict[str, object], metric: str, form: str) -> str:
+    a, b = row[f"{metric}_a"], row[f"{metric}_b"]
+    left = "-" if a is None else form.format(a)
+    right = "-" if b is None else form.format(b)
+    return left if left == right else f"{left} -> {right}"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+,.2f}"

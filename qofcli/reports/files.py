@@ -16,7 +16,10 @@ import polars as pl
 
 from qofcli import __version__
 from qofcli.errors import UsageError
+from qofcli.ruleset.diff import RulesetDiff
+from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.compare import Comparison
 
 JSON_FORMAT_VERSION = 1
 
@@ -40,7 +43,7 @@ def frame_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     """A frame as CSV, JSON (list of records) or Parquet bytes."""
     buffer = io.BytesIO()
     if fmt == "csv":
-        frame.write_csv(buffer)
+        _flat(frame).write_csv(buffer)
     elif fmt == "parquet":
         frame.write_parquet(buffer)
     elif fmt == "json":
@@ -48,6 +51,12 @@ def frame_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     else:
         raise UsageError(f"unknown format {fmt!r}")
     return buffer.getvalue()
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no lists: list columns (e.g. a worklist's indicators) become `;`-joined text."""
+    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(pl.col(c).list.join("; ") for c in lists)
 
 
 def json_text(document: Any) -> str:
@@ -67,32 +76,61 @@ def _clean(value: Any) -> Any:
 
 def score_document(score: Score) -> dict[str, Any]:
     """The documented, stable JSON shape of `qof score --format json` (docs/output-format.md)."""
-    ruleset = score.evaluation.ruleset
-    registers = score.registers.partition_by("practice_code", as_dict=True)
-    indicators = score.indicators.partition_by("practice_code", as_dict=True)
-    reasons = score.reasons.partition_by("practice_code", "indicator", as_dict=True)
-    practices = []
-    for practice in score.practices.to_dicts():
-        code = practice["practice_code"]
-        practices.append(
+    key = score.key
+    registers = score.registers.partition_by(key, as_dict=True)
+    indicators = score.indicators.partition_by(key, as_dict=True)
+    reasons = score.reasons.partition_by(key, "indicator", as_dict=True)
+    domains = score.domains.partition_by(key, as_dict=True)
+    units = []
+    for unit in score.practices.to_dicts():
+        code = unit[key]
+        units.append(
             {
-                **practice,
+                **unit,
                 "registers": _register_records(registers.get((code,))),
-                "indicators": _indicator_records(indicators.get((code,)), reasons, code),
+                "indicators": _indicator_records(indicators.get((code,)), reasons, code, key),
+                "domains": _records(domains.get((code,)), drop=key),
             }
         )
     return {
         "format_version": JSON_FORMAT_VERSION,
         "qofcli_version": __version__,
-        "ruleset": {
-            "id": ruleset.id,
-            "title": ruleset.title,
-            "qof_year": ruleset.qof_year,
-            "business_rules": ruleset.business_rules,
-        },
+        "ruleset": _ruleset_record(score.evaluation.ruleset),
         "achievement_date": score.evaluation.achievement_date.isoformat(),
-        "practices": practices,
+        "by": score.by,
+        "payment": _payment_record(score),
+        "totals": score.totals.to_dicts()[0],
+        "domains": score.domain_totals.to_dicts(),
+        ("practices" if score.by == "practice" else "units"): units,
     }
+
+
+def _ruleset_record(ruleset: Ruleset) -> dict[str, Any]:
+    return {
+        "id": ruleset.id,
+        "title": ruleset.title,
+        "qof_year": ruleset.qof_year,
+        "business_rules": ruleset.business_rules,
+    }
+
+
+def _payment_record(score: Score) -> dict[str, Any]:
+    """The figures £ was computed with, where they come from, and which options replaced them."""
+    rates, payment = score.rates, score.evaluation.ruleset.payment
+    return {
+        "pound_per_point": rates.pound_per_point,
+        "national_average_list_size": rates.national_average_list_size,
+        "national_prevalence": rates.national_prevalence,
+        "overridden_by": list(rates.overridden),
+        "source": payment.source,
+        "confidence": payment.confidence,
+        "national_prevalence_source": payment.national_prevalence_source,
+        "national_prevalence_confidence": payment.national_prevalence_confidence,
+    }
+
+
+def _records(frame: pl.DataFrame | None, drop: str) -> list[dict[str, Any]]:
+    return [] if frame is None else frame.drop(drop).to_dicts()
 
 
 def _register_records(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
@@ -104,15 +142,35 @@ def _register_records(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def _indicator_records(
-    frame: pl.DataFrame | None, reasons: dict[Any, pl.DataFrame], practice: str
+    frame: pl.DataFrame | None, reasons: dict[Any, pl.DataFrame], unit: str, key: str
 ) -> list[dict[str, Any]]:
     if frame is None:
         return []
     records = []
-    for row in frame.drop("practice_code").rename({"indicator": "id"}).to_dicts():
-        found = reasons.get((practice, row["id"]))
+    for row in frame.drop(key).rename({"indicator": "id"}).to_dicts():
+        found = reasons.get((unit, row["id"]))
         row["reasons"] = (
             {} if found is None else dict(zip(found["reason"], found["patients"], strict=True))
         )
         records.append(row)
     return records
+
+
+def diff_document(structure: RulesetDiff, comparison: Comparison | None) -> dict[str, Any]:
+    """The JSON shape of `qof diff --format json` (docs/output-format.md)."""
+    document: dict[str, Any] = {
+        "format_version": JSON_FORMAT_VERSION,
+        "qofcli_version": __version__,
+        "a": _ruleset_record(structure.a),
+        "b": _ruleset_record(structure.b),
+        "renamed": structure.renamed,
+        "changes": structure.records(),
+    }
+    if comparison is not None:
+        document["by"] = comparison.by
+        document["indicators"] = comparison.indicators.to_dicts()
+        document["units"] = comparison.units.to_dicts()
+        document["totals"] = comparison.totals.to_dicts()[0]
+        if comparison.patients is not None:
+            document["patients"] = comparison.patients.to_dicts()
+    return document

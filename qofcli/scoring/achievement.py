@@ -1,4 +1,4 @@
-"""Count an evaluation into registers, list sizes, per-indicator achievement and points."""
+"""Count an evaluation into registers, list sizes, per-indicator achievement, points and £."""
 
 from __future__ import annotations
 
@@ -9,43 +9,118 @@ import polars as pl
 from qofcli.engine.compile import register_column
 from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
 from qofcli.extract import Extract
+from qofcli.scoring.payment import MONEY_COLUMNS, Rates, price, rates_for, summarise
 from qofcli.scoring.points import points_expr
+from qofcli.scoring.progress import with_progress
 
 COUNT_COLUMNS = ("denominator", "numerator", "pca", "excluded")
+PRACTICE = "practice_code"
+BY_LEVELS = ("practice", "pcn", "all")
+
+INDICATOR_COLUMNS = (
+    "practice_code",
+    "indicator",
+    "register",
+    "group",
+    *COUNT_COLUMNS,
+    "achievement",
+    "points",
+    "max_points",
+    "lower",
+    "upper",
+    "prevalence_adjusted",
+    "cpi",
+    "apdf",
+    "pounds",
+    "max_pounds",
+    "pounds_note",
+    "patients_needed",
+    "pounds_remaining",
+    "description",
+)
 
 
 @dataclass(frozen=True)
 class Score:
-    """Everything `qof score` reports, as plain frames."""
+    """Everything `qof score` reports, as plain frames keyed by `key` (docs/output-format.md).
+
+    Per practice the key is practice_code; a roll-up (`by` pcn or all, scoring/networks.py)
+    uses `unit` and lists its member practices.
+    """
 
     evaluation: Evaluation
-    practices: (
-        pl.DataFrame
-    )  # practice_code, practice_name, list_size, list_size_source, points, max_points
-    registers: pl.DataFrame  # practice_code, register, indicator, size, list_size, prevalence
-    indicators: pl.DataFrame  # practice_code, indicator, register, counts, achievement, points, ...
-    reasons: pl.DataFrame  # practice_code, indicator, reason, reason_type, patients
+    practices: pl.DataFrame  # key, practice_name, pcn_code, list_size, ..., points, pounds
+    registers: pl.DataFrame  # key, register, indicator, size, list_size, prevalence
+    indicators: pl.DataFrame  # key, indicator, register, group, counts, achievement, points, £
+    reasons: pl.DataFrame  # key, indicator, reason, reason_type, patients
+    domains: pl.DataFrame  # key, group, points, max_points, pounds, max_pounds, unpriced_points
+    totals: pl.DataFrame  # one row for the whole run: practices, list_size, points, £
+    domain_totals: pl.DataFrame  # group, points, max_points, pounds, ... for the whole run
+    rates: Rates
+    by: str = "practice"
+
+    @property
+    def key(self) -> str:
+        return PRACTICE if self.by == "practice" else "unit"
+
+    @property
+    def in_year(self) -> bool:
+        """An --as-of run before the payment period ends."""
+        return self.evaluation.achievement_date < self.evaluation.ruleset.period_end
 
 
-def score(evaluation: Evaluation, extract: Extract) -> Score:
+def score(evaluation: Evaluation, extract: Extract, rates: Rates | None = None) -> Score:
     """Aggregate per practice; patient rows are never materialised in long form here."""
+    rates = rates or rates_for(evaluation.ruleset)
     counts = _outcome_counts(evaluation)
     practices = _practices(evaluation, extract)
-    indicators = _indicator_table(evaluation, counts, practices)
     registers = _register_table(evaluation, practices)
-    totals = indicators.group_by("practice_code").agg(
-        pl.col("points").sum(), pl.col("max_points").sum()
-    )
-    practices = practices.join(totals, on="practice_code", how="left").with_columns(
-        pl.col("points").fill_null(0.0), pl.col("max_points").fill_null(0.0)
-    )
+    indicators = _priced(_indicator_table(evaluation, counts, practices), registers, rates)
     reasons = (
         counts.filter(pl.col("reason").is_not_null())
         .group_by("practice_code", "indicator", "reason", "reason_type")
         .agg(pl.col("patients").sum())
         .sort("practice_code", "indicator", "reason")
     )
-    return Score(evaluation, practices.sort("practice_code"), registers, indicators, reasons)
+    return assemble(evaluation, practices, registers, indicators, reasons, rates, "practice")
+
+
+def assemble(
+    evaluation: Evaluation,
+    units: pl.DataFrame,
+    registers: pl.DataFrame,
+    indicators: pl.DataFrame,
+    reasons: pl.DataFrame,
+    rates: Rates,
+    by: str,
+) -> Score:
+    """Add the point and £ totals per unit, per domain and for the run, and build the Score."""
+    key = PRACTICE if by == "practice" else "unit"
+    per_unit = summarise(indicators, [key])
+    units = (
+        units.join(per_unit, on=key, how="left")
+        .with_columns(pl.col(c).fill_null(0.0) for c in ("points", "max_points", "unpriced_points"))
+        .sort(key)
+    )
+    members = units.height if key == PRACTICE else int(units["practices"].list.len().sum())
+    totals = summarise(indicators, []).select(
+        pl.lit(members, dtype=pl.Int64).alias("practices"),
+        pl.lit(int(units["list_size"].sum()), dtype=pl.Int64).alias("list_size"),
+        *MONEY_COLUMNS,
+    )
+    domains = summarise(indicators, [key, "group"])
+    run_domains = summarise(indicators, ["group"])
+    return Score(
+        evaluation, units, registers, indicators, reasons, domains, totals, run_domains, rates, by
+    )
+
+
+def _priced(indicators: pl.DataFrame, registers: pl.DataFrame, rates: Rates) -> pl.DataFrame:
+    sizes = registers.select(
+        "practice_code", "register", "list_size", pl.col("size").alias("register_size")
+    )
+    joined = indicators.join(sizes, on=["practice_code", "register"], how="left")
+    return with_progress(price(joined, rates)).select(INDICATOR_COLUMNS)
 
 
 def _outcome_counts(evaluation: Evaluation) -> pl.DataFrame:
@@ -87,13 +162,17 @@ def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
         return registered.select(
             "practice_code",
             pl.lit(None, dtype=pl.String).alias("practice_name"),
+            pl.lit(None, dtype=pl.String).alias("pcn_code"),
             pl.col("registered").alias("list_size"),
             pl.lit("registered").alias("list_size_source"),
         )
-    given = extract.practices.select("practice_code", "practice_name", "list_size").collect()
+    given = extract.practices.select(
+        "practice_code", "practice_name", "pcn_code", "list_size"
+    ).collect()
     return registered.join(given, on="practice_code", how="full", coalesce=True).select(
         "practice_code",
         "practice_name",
+        "pcn_code",
         pl.coalesce("list_size", "registered", pl.lit(0, dtype=pl.Int64)).alias("list_size"),
         pl.when(pl.col("list_size").is_not_null())
         .then(pl.lit("practices"))
@@ -108,12 +187,23 @@ def _indicator_table(
     ruleset = evaluation.ruleset
     meta = pl.DataFrame(
         [
-            (i.id, i.register, i.points, i.lower, i.upper, i.description)
+            (
+                i.id,
+                i.register,
+                i.group,
+                i.prevalence_adjusted,
+                i.points,
+                i.lower,
+                i.upper,
+                i.description,
+            )
             for i in ruleset.indicators.values()
         ],
         schema={
             "indicator": pl.String,
             "register": pl.String,
+            "group": pl.String,
+            "prevalence_adjusted": pl.Boolean,
             "max_points": pl.Float64,
             "lower": pl.Float64,
             "upper": pl.Float64,
@@ -142,18 +232,6 @@ def _indicator_table(
             points_expr(
                 pl.col("achievement"), pl.col("lower"), pl.col("upper"), pl.col("max_points")
             ).alias("points")
-        )
-        .select(
-            "practice_code",
-            "indicator",
-            "register",
-            *COUNT_COLUMNS,
-            "achievement",
-            "points",
-            "max_points",
-            "lower",
-            "upper",
-            "description",
         )
         .sort("practice_code", "indicator")
     )

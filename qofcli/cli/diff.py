@@ -1,0 +1,125 @@
+"""`qof diff`: what changed between two rulesets, and (with an extract) what it does to results."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from qofcli import api
+from qofcli.cli.app import app, progress, stdout, user_errors
+from qofcli.cli.options import AsOfOpt, By, ByOpt, OutputOpt, parse_as_of
+from qofcli.cli.score import emit
+from qofcli.errors import UsageError
+from qofcli.reports.console import render_diff
+from qofcli.reports.files import diff_document, frame_bytes, json_text
+from qofcli.ruleset.diff import CHANGE_FIELDS, RulesetDiff, diff_rulesets
+from qofcli.scoring.compare import Comparison
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class DiffTable(StrEnum):
+    changes = "changes"
+    indicators = "indicators"
+    units = "units"
+    patients = "patients"
+
+
+RulesetArg = Annotated[
+    str, typer.Argument(help="Shipped ruleset id or ruleset folder.", show_default=False)
+]
+
+
+@app.command()
+@user_errors
+def diff(
+    ruleset_a: RulesetArg,
+    ruleset_b: RulesetArg,
+    extract: Annotated[
+        Path | None,
+        typer.Option("--extract", "-e", help="Also score this extract under both rulesets."),
+    ] = None,
+    as_of: AsOfOpt = None,
+    by: ByOpt = By.practice,
+    patients: Annotated[
+        bool,
+        typer.Option(
+            "--patients",
+            help="With --extract: list patients whose status changes (holds patient ids).",
+        ),
+    ] = False,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    table: Annotated[
+        DiffTable | None,
+        typer.Option(
+            "--table",
+            help="Which table CSV holds. Default: patients with --patients, indicators with "
+            "--extract, else changes.",
+        ),
+    ] = None,
+    output: OutputOpt = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when there are differences, 0 when none.")
+    ] = False,
+) -> None:
+    """Compare two rulesets: indicators added, removed, renamed; points, thresholds, registers,
+    rule steps and cluster codes. With --extract, the figures under each and the change."""
+    if extract is None and (patients or as_of):
+        raise UsageError(f"{'--patients' if patients else '--as-of'} needs --extract EXTRACT")
+    a, b = api.load_ruleset(ruleset_a), api.load_ruleset(ruleset_b)
+    comparison = None
+    if extract is None:
+        structure = diff_rulesets(a, b)
+    else:
+        data = api.open_extract(extract, b)
+        with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
+            comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
+        structure = comparison.structure
+    _write(structure, comparison, fmt, table, output)
+    changed = comparison.changed if comparison is not None else not structure.empty
+    if exit_code and changed:
+        raise typer.Exit(1)
+
+
+def _write(
+    structure: RulesetDiff,
+    comparison: Comparison | None,
+    fmt: DiffFormat,
+    table: DiffTable | None,
+    output: Path | None,
+) -> None:
+    if fmt is DiffFormat.table:
+        if output is not None:
+            raise UsageError("--output needs --format csv or json")
+        render_diff(structure, comparison, stdout)
+        return
+    if fmt is DiffFormat.json:
+        emit(json_text(diff_document(structure, comparison)).encode(), output, "json")
+        return
+    emit(frame_bytes(_csv_table(structure, comparison, table), "csv"), output, "csv")
+
+
+def _csv_table(
+    structure: RulesetDiff, comparison: Comparison | None, table: DiffTable | None
+) -> pl.DataFrame:
+    if table is None:
+        table = DiffTable.changes
+        if comparison is not None:
+            table = DiffTable.patients if comparison.patients is not None else DiffTable.indicators
+    if table is DiffTable.changes:
+        return pl.DataFrame(structure.records(), schema=dict.fromkeys(CHANGE_FIELDS, pl.String))
+    if comparison is None:
+        raise UsageError(f"--table {table.value} needs --extract EXTRACT")
+    if table is DiffTable.patients:
+        if comparison.patients is None:
+            raise UsageError("--table patients needs --patients")
+        return comparison.patients
+    return comparison.indicators if table is DiffTable.indicators else comparison.units

@@ -1,0 +1,206 @@
+"""The money: £ per indicator = points × £ per point × CPI × APDF (qof-catalogue.md §2).
+
+CPI (contractor population index) = practice list size ÷ national average list size.
+APDF (adjusted practice disease factor) = practice prevalence ÷ national prevalence of the
+indicator's register, where practice prevalence = register size ÷ whole list size. Indicators
+with `prevalence_adjusted: false` (vaccinations, cervical screening, BP002, SMOK004) use CPI only.
+A figure the ruleset does not know (and no option supplies) leaves £ null, with a note saying why.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from qofcli.errors import UsageError
+from qofcli.ruleset.model import Ruleset
+
+MONEY_COLUMNS = ("points", "max_points", "pounds", "max_pounds", "unpriced_points")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The national figures a run prices points with, after command-line overrides."""
+
+    pound_per_point: float | None
+    national_average_list_size: float | None
+    national_prevalence: dict[str, float] = field(default_factory=dict)  # register -> %
+    overridden: tuple[str, ...] = ()  # the options that replaced ruleset values
+
+
+def rates_for(
+    ruleset: Ruleset,
+    point_value: float | None = None,
+    list_size: float | None = None,
+    national_prevalence: Mapping[str, float] | None = None,
+) -> Rates:
+    """The ruleset's [payment] figures, with what-if overrides laid over them."""
+    payment = ruleset.payment
+    for name, value in (("--point-value", point_value), ("--list-size", list_size)):
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{name} {value:g} must be a positive number")
+    prevalence = dict(payment.national_prevalence)
+    prevalence.update(national_prevalence or {})
+    overridden = [
+        name
+        for name, value in (
+            ("--point-value", point_value),
+            ("--list-size", list_size),
+            ("--national-prevalence", national_prevalence),
+        )
+        if value is not None
+    ]
+    return Rates(
+        pound_per_point=point_value if point_value is not None else payment.pound_per_point,
+        national_average_list_size=(
+            list_size if list_size is not None else payment.national_average_list_size
+        ),
+        national_prevalence=prevalence,
+        overridden=tuple(overridden),
+    )
+
+
+def read_national_prevalence(path: Path, registers: Sequence[str]) -> dict[str, float]:
+    """A CSV `register,prevalence` (% of the whole list); every problem names the file."""
+    where = f"--national-prevalence {path}"
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as exc:
+        reason = exc.strerror or "unreadable"
+        raise UsageError(f"{where}: cannot read the file ({reason}); check the path") from None
+    if not rows or [h.strip().lower() for h in rows[0][:2]] != ["register", "prevalence"]:
+        raise UsageError(f"{where}: the first line must be the header 'register,prevalence'")
+    found: dict[str, float] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        found[_register_cell(row, line, where, registers)] = _prevalence_cell(row, line, where)
+    return found
+
+
+def _register_cell(row: list[str], line: int, where: str, registers: Sequence[str]) -> str:
+    register = row[0].strip()
+    if register not in registers:
+        raise UsageError(
+            f"{where} line {line}: unknown register {register!r}; "
+            f"use one of {', '.join(sorted(registers))}"
+        )
+    return register
+
+
+def _prevalence_cell(row: list[str], line: int, where: str) -> float:
+    text = row[1].strip() if len(row) > 1 else ""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 100:
+        raise UsageError(
+            f"{where} line {line}: prevalence {text!r} must be a percentage above 0 and at most 100"
+        )
+    return value
+
+
+# ---- the formula, one value at a time (documentation and tests) --------------------------
+
+
+def cpi(list_size: float, national_average_list_size: float) -> float:
+    """Contractor population index."""
+    return list_size / national_average_list_size
+
+
+def apdf(register_size: float, list_size: float, national_prevalence: float) -> float:
+    """Adjusted practice disease factor; `national_prevalence` is a percentage."""
+    return (register_size / list_size) / (national_prevalence / 100.0)
+
+
+def pounds(points: float, pound_per_point: float, cpi: float, apdf: float = 1.0) -> float:
+    """£ for an indicator; list-only indicators pass apdf 1."""
+    return points * pound_per_point * cpi * apdf
+
+
+# ---- the same over a table ---------------------------------------------------------------
+
+
+def price(indicators: pl.DataFrame, rates: Rates) -> pl.DataFrame:
+    """Add cpi, apdf, pounds, max_pounds and pounds_note to an indicator table.
+
+    Needs the columns register, prevalence_adjusted, points, max_points, list_size and
+    register_size (the indicator's register size in the same practice).
+    """
+    national = pl.col("register").replace_strict(
+        rates.national_prevalence, default=None, return_dtype=pl.Float64
+    )
+    list_size = pl.col("list_size").cast(pl.Float64)
+    size = pl.col("register_size").cast(pl.Float64)
+    cpi_col = (
+        list_size / rates.national_average_list_size
+        if rates.national_average_list_size
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    apdf_col = (
+        pl.when(~pl.col("prevalence_adjusted"))
+        .then(1.0)
+        .when(national.is_null() | (list_size <= 0))
+        .then(None)
+        .otherwise(size / list_size / (national / 100.0))
+    )
+    per_point = pl.lit(rates.pound_per_point, dtype=pl.Float64) * pl.col("cpi") * pl.col("apdf")
+    return (
+        indicators.with_columns(cpi_col.alias("cpi"), apdf_col.alias("apdf"))
+        .with_columns(
+            (pl.col("points") * per_point).alias("pounds"),
+            (pl.col("max_points") * per_point).alias("max_pounds"),
+        )
+        .with_columns(_note(rates, national, list_size).alias("pounds_note"))
+    )
+
+
+def _note(rates: Rates, national: pl.Expr, list_size: pl.Expr) -> pl.Expr:
+    """Why £ is null, in words; null where £ is known."""
+    if rates.pound_per_point is None:
+        return pl.lit("no £ per point: set [payment] pound_per_point or pass --point-value")
+    if rates.national_average_list_size is None:
+        return pl.lit(
+            "no national average list size: set [payment] national_average_list_size "
+            "or pass --list-size"
+        )
+    missing_prevalence = pl.format(
+        "no national prevalence for {}: add it to [payment.national_prevalence] "
+        "or pass --national-prevalence",
+        pl.col("register"),
+    )
+    return (
+        pl.when(pl.col("prevalence_adjusted") & national.is_null())
+        .then(missing_prevalence)
+        .when(pl.col("prevalence_adjusted") & (list_size <= 0))
+        .then(pl.lit("list size is 0, so prevalence is undefined"))
+        .otherwise(None)
+    )
+
+
+def summarise(indicators: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """Points and £ summed by `keys` (none: one row for the whole table).
+
+    `pounds` sums the indicators whose £ is known (null if none is); `unpriced_points` says how
+    many of the points earned carry no £, so a partial sum is never mistaken for the whole.
+    """
+    priced = pl.col("pounds").is_not_null()
+    aggregations = [
+        pl.col("points").sum(),
+        pl.col("max_points").sum(),
+        pl.when(priced.any()).then(pl.col("pounds").sum()).alias("pounds"),
+        pl.when(pl.col("max_pounds").is_not_null().any())
+        .then(pl.col("max_pounds").sum())
+        .alias("max_pounds"),
+        pl.col("points").filter(~priced).sum().alias("unpriced_points"),
+    ]
+    if not keys:
+        return indicators.select(aggregations)
+    return indicators.group_by(*keys).agg(aggregations).sort(*keys)
