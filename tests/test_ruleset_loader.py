@@ -77,8 +77,8 @@ def test_shipped_ruleset_identity(shipped: m.Ruleset) -> None:
 
 
 def test_shipped_ruleset_counts(shipped: m.Ruleset) -> None:
-    assert set(shipped.indicators) == SHIPPED_INDICATORS
-    assert set(shipped.registers) == {"DM_REG"}
+    assert SHIPPED_INDICATORS <= set(shipped.indicators)
+    assert "DM_REG" in shipped.registers
     assert shipped.total_points == sum(i.points for i in shipped.indicators.values())
     assert len(shipped.fields) > 0 and len(shipped.reasons) > 0 and len(shipped.conditions) > 0
 
@@ -287,7 +287,7 @@ BROKEN = {
         "fields.yaml",
         "HBA1C_FIRST: {earliest: IFCCHBAM_COD}",
         "HBA1C_FIRST: {earliest: IFCCHBAM_COD, latest: IFCCHBAM_COD}",
-        ["fields.yaml", "HBA1C_FIRST", "exactly one of 'latest' or 'earliest'"],
+        ["fields.yaml", "HBA1C_FIRST", "exactly one of 'latest', 'earliest' or 'count'"],
     ),
     "cluster/in naming a cluster the field never holds": (
         "conditions.yaml",

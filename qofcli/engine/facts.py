@@ -50,6 +50,7 @@ def population(extract: Extract, dates: RunDates) -> pl.LazyFrame:
         .with_columns(
             _age_on(pl.col("date_of_birth"), dates).alias(AGE),
             pl.col("registration_date").alias("REG_DAT"),
+            pl.col("date_of_birth").alias("DOB"),
         )
     )
 
@@ -125,7 +126,10 @@ def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
     summary_fields, same_day, record_fields = [], [], []
     for field in ruleset.fields.values():
         window = constant_window(field.bounds, dates)
-        if window is not None:
+        if field.find == "count":
+            # Distinct record days across clusters need the records themselves.
+            record_fields.append(field)
+        elif window is not None:
             if window not in windows:
                 windows.append(window)
             summary_fields.append((field, windows.index(window)))
@@ -304,11 +308,15 @@ def _record_fields(
         sources, source_of = _sources(fields)
         rows = _stage_rows(records, sources, plan.clusters, wide, ruleset, dates)
         extremes = rows.group_by(PID, "sid").agg(
-            pl.col("date").min().alias("first"), pl.col("date").max().alias("last")
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+            pl.col("date").n_unique().cast(pl.Float64).alias("days"),
         )
         columns = _field_dates(extremes, fields, source_of)
         for field in fields:
-            if field.name in plan.needs_value or field.name in plan.needs_cluster:
+            if field.find == "count":
+                columns = columns.join(_day_count(extremes, field, source_of), on=PID, how="left")
+            elif field.name in plan.needs_value or field.name in plan.needs_cluster:
                 detail = _record_detail(rows, extremes, field, source_of[field.name], plan.clusters)
                 columns = columns.join(detail, on=PID, how="left")
         wide = wide.join(columns, on=PID, how="full", coalesce=True)
@@ -376,13 +384,20 @@ def _field_dates(
 ) -> pl.DataFrame:
     """Each field's date: the first or last record date of its source."""
     wide = extremes.pivot(on="sid", index=PID, values=["first", "last"])
-    pick = {"earliest": "first", "latest": "last"}
+    pick = {"earliest": "first", "latest": "last", "count": "last"}
     return wide.select(
         PID,
         *(
             _column_or_null(wide, f"{pick[f.find]}_{source_of[f.name]}", pl.Date).alias(f.name)
             for f in stage
         ),
+    )
+
+
+def _day_count(extremes: pl.DataFrame, field: m.Field, source_of: dict[str, int]) -> pl.DataFrame:
+    """A count field's value: the number of distinct days with a record in its window."""
+    return extremes.filter(pl.col("sid") == source_of[field.name]).select(
+        PID, pl.col("days").alias(value_column(field.name))
     )
 
 
@@ -447,7 +462,10 @@ def patient_facts(extract: Extract, ruleset: m.Ruleset, dates: RunDates) -> pl.L
         for column in (f.name, value_column(f.name), cluster_column(f.name))
         if column not in fields.columns
     ]
-    return facts.with_columns(_null_column(c) for c in missing)
+    counts = [value_column(f.name) for f in ruleset.fields.values() if f.find == "count"]
+    facts = facts.with_columns(_null_column(c) for c in missing)
+    # No record in the window is a count of zero, not an unknown.
+    return facts.with_columns(pl.col(c).fill_null(0.0) for c in counts)
 
 
 def _null_column(column: str) -> pl.Expr:

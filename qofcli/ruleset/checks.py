@@ -24,6 +24,17 @@ def check_ruleset(ruleset: m.Ruleset) -> None:
     register_order(ruleset)  # raises on cycles
     for indicator in ruleset.indicators.values():
         _check_indicator(ruleset, indicator)
+    _check_payment(ruleset)
+
+
+def _check_payment(ruleset: m.Ruleset) -> None:
+    """National prevalence may only be given for registers the ruleset defines."""
+    for register in ruleset.payment.national_prevalence:
+        if register not in ruleset.registers:
+            raise RulesetError(
+                f"{ruleset.path}/ruleset.toml: [payment.national_prevalence] names unknown "
+                f"register {register!r}; use one of {', '.join(sorted(ruleset.registers))}"
+            )
 
 
 def _check_field(ruleset: m.Ruleset, field: m.Field, where: str) -> None:

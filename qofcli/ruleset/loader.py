@@ -44,7 +44,7 @@ REGISTER_KEYS = frozenset(
 )
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
-    | {"denominator", "numerator", "source", "confidence"}
+    | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted"}
 )
 _DATE_REF = re.compile(
     r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*(day|days|month|months|year|years))?\s*$"
@@ -159,18 +159,51 @@ def _parse_dates(raw: dict[str, Any], where: Path) -> dict[str, date]:
     return dates
 
 
+PAYMENT_KEYS = frozenset(
+    {"pound_per_point", "national_average_list_size", "national_prevalence", "source"}
+    | {"confidence", "national_prevalence_source", "national_prevalence_confidence"}
+)
+
+
 def _parse_payment(raw: dict[str, Any] | None, base: m.Payment, where: Path) -> m.Payment:
+    """[payment] keys merge over the parent's; national_prevalence merges register by register."""
     if not raw:
         return base
-    known = {"pound_per_point", "national_average_list_size", "source", "confidence"}
-    unknown = set(raw) - known
+    unknown = set(raw) - PAYMENT_KEYS
     if unknown:
         raise RulesetError(f"{where}: [payment] has unknown keys {sorted(unknown)}")
-    return replace(base, **raw)
+    changes = dict(raw)
+    for key in ("pound_per_point", "national_average_list_size"):
+        if key in changes:
+            changes[key] = _positive(changes[key], f"{where}: [payment] {key}")
+    if "national_prevalence" in changes:
+        table = changes["national_prevalence"]
+        if not isinstance(table, dict):
+            raise RulesetError(f"{where}: [payment.national_prevalence] must map registers to %")
+        merged = dict(base.national_prevalence)
+        for register, percent in table.items():
+            at = f"{where}: [payment.national_prevalence] {register}"
+            merged[str(register)] = _percent(percent, at)
+        changes["national_prevalence"] = merged
+    return replace(base, **changes)
+
+
+def _positive(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise RulesetError(f"{where} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _percent(value: Any, where: str) -> float:
+    number = _positive(value, where)
+    if number > 100:
+        raise RulesetError(f"{where} is a percentage of the list (0-100], got {value!r}")
+    return number
 
 
 def _apply_overrides(indicators: dict[str, m.Indicator], raw: dict[str, Any], where: Path) -> None:
     allowed = {"points", "lower", "upper", "description", "confidence", "source"}
+    allowed |= {"prevalence_adjusted"}
     for indicator_id, changes in raw.items():
         if indicator_id not in indicators:
             raise RulesetError(f"{where}: indicator_overrides names unknown {indicator_id!r}")
@@ -179,6 +212,9 @@ def _apply_overrides(indicators: dict[str, m.Indicator], raw: dict[str, Any], wh
             raise RulesetError(
                 f"{where}: indicator_overrides.{indicator_id}: cannot override {sorted(unknown)}"
             )
+        if "prevalence_adjusted" in changes:
+            at = f"{where}: indicator_overrides.{indicator_id}"
+            _flag(changes, "prevalence_adjusted", True, at)
         indicators[indicator_id] = replace(indicators[indicator_id], **changes)
 
 
@@ -291,9 +327,9 @@ def parse_date_ref(text: Any, where: str) -> m.DateRef:
 def _parse_field(name: str, body: Any, where: str) -> m.Field:
     if not isinstance(body, dict):
         raise RulesetError(f"{where}: expected a mapping")
-    finds = [k for k in ("latest", "earliest") if k in body]
+    finds = [k for k in ("latest", "earliest", "count") if k in body]
     if len(finds) != 1:
-        raise RulesetError(f"{where}: a field needs exactly one of 'latest' or 'earliest'")
+        raise RulesetError(f"{where}: a field needs exactly one of 'latest', 'earliest' or 'count'")
     find = finds[0]
     clusters = _as_names(body[find], where)
     bounds = tuple(
@@ -464,5 +500,13 @@ def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
         confidence=str(raw.get("confidence", "")),
         source=str(raw.get("source", "")),
         aliases=tuple(raw.get("aliases", ())),
+        prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
         origin=where,
     )
+
+
+def _flag(raw: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise RulesetError(f"{where}: {key} must be true or false, got {value!r}")
+    return value

@@ -16,7 +16,7 @@ DATE_OPS: tuple[str, ...] = ("after", "on_or_after", "before", "on_or_before", "
 VALUE_OPS: tuple[str, ...] = ("lt", "le", "gt", "ge", "eq")
 
 # Fields every ruleset may use without declaring them.
-BUILTIN_DATE_FIELDS = ("REG_DAT",)
+BUILTIN_DATE_FIELDS = ("REG_DAT", "DOB")
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,15 @@ class Bound:
 
 @dataclass(frozen=True)
 class Field:
-    """A per-patient fact from events: the latest or earliest record of some clusters.
+    """A per-patient fact from events: the latest or earliest record of some clusters, or the
+    number of days with a record (`count`).
 
-    Yields the record's date, its value (lowest or highest on that date) and its cluster.
+    Yields the record's date, its value (lowest or highest on that date) and its cluster; a
+    count yields the latest record's date and, as its value, the number of distinct record days.
     """
 
     name: str
-    find: Literal["latest", "earliest"]
+    find: Literal["latest", "earliest", "count"]
     clusters: tuple[str, ...]
     bounds: tuple[Bound, ...] = ()
     value: Literal["lowest", "highest"] = "lowest"
@@ -224,6 +226,7 @@ class Indicator:
     confidence: str = ""
     source: str = ""
     aliases: tuple[str, ...] = ()
+    prevalence_adjusted: bool = True  # False: paid on list size (CPI) only, no APDF
     origin: str = ""
 
 
@@ -244,8 +247,11 @@ class Payment:
 
     pound_per_point: float | None = None
     national_average_list_size: float | None = None
+    national_prevalence: dict[str, float] = field(default_factory=dict)  # register -> % of list
     source: str = ""
     confidence: str = ""
+    national_prevalence_source: str = ""
+    national_prevalence_confidence: str = ""
 
 
 @dataclass(frozen=True)

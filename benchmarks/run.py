@@ -1,0 +1,137 @@
+"""Benchmark qofcli at practice, PCN and ICB scale.
+
+For each size it writes a synthetic extract with `qof synth` (Parquet, --events-per-patient
+events of background activity per patient), then times in fresh processes:
+
+- floor: Polars reads the events and keeps the latest date per (patient, code): the least work
+  any rule engine must do;
+- `qof score`, `qof patients` and, when available, `qof diff --extract` with the newest ruleset.
+
+Wall time and peak resident memory of each process are reported as a Markdown table.
+
+    python benchmarks/run.py --sizes 10000,100000,1000000 --out /tmp/qof-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"{done.returncode} {wall:.3f} {peak_kb}")
+"""
+
+FLOOR = """
+import sys, polars as pl
+events = pl.scan_parquet(sys.argv[1] + "/events.parquet")
+latest = events.group_by("patient_id", "code").agg(pl.col("date").max())
+latest.collect(engine="streaming")
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of a command run in its own process."""
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True
+    ).stdout.split()
+    code, wall, peak_kb = int(out[0]), float(out[1]), int(out[2])
+    if code != 0:
+        raise SystemExit(f"benchmark command failed with exit {code}: {' '.join(command)}")
+    return wall, peak_kb / 1e6
+
+
+def qof(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qofcli", *args]
+
+
+def has_diff() -> bool:
+    done = subprocess.run(qof("diff", "--help"), capture_output=True)
+    return done.returncode == 0
+
+
+def ensure_extract(folder: Path, patients: int, events_per_patient: float) -> float:
+    if (folder / "events.parquet").exists():
+        return 0.0
+    practices = max(1, patients // 10_000)
+    start = time.perf_counter()
+    subprocess.run(
+        qof(
+            "synth",
+            "--out",
+            str(folder),
+            "--patients",
+            str(patients),
+            "--practices",
+            str(practices),
+            "--seed",
+            "1",
+            "--events-per-patient",
+            str(events_per_patient),
+            "--format",
+            "parquet",
+        ),
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def run(sizes: list[int], out: Path, events_per_patient: float) -> list[dict[str, object]]:
+    rows = []
+    for size in sizes:
+        folder = out / f"extract-{size}"
+        synth_seconds = ensure_extract(folder, size, events_per_patient)
+        row: dict[str, object] = {"patients": size, "synth_s": round(synth_seconds, 1)}
+        timings = {
+            "floor": [sys.executable, "-c", FLOOR, str(folder)],
+            "score": qof("score", str(folder), "--format", "csv", "--output", str(out / "s.csv")),
+            "patients": qof(
+                "patients", str(folder), "--format", "parquet", "--output", str(out / "p.parquet")
+            ),
+        }
+        if has_diff():
+            timings["diff"] = qof("diff", "qof-2025-26", "qof-2025-26", "--extract", str(folder))
+        for name, command in timings.items():
+            wall, peak = measure(command)
+            row[f"{name}_s"], row[f"{name}_gb"] = round(wall, 1), round(peak, 2)
+            print(f"{size:>9,} {name:<8} {wall:7.1f} s {peak:6.2f} GB", flush=True)
+        row["score_vs_floor"] = round(float(row["score_s"]) / float(row["floor_s"]), 2)
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    machine = (
+        f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    )
+    return "\n".join(lines) + f"\n\nMachine: {machine}.\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--events-per-patient", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, default=Path("bench_out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = run([int(s) for s in args.sizes.split(",")], args.out, args.events_per_patient)
+    table = markdown(rows)
+    (args.out / "results.md").write_text(table)
+    (args.out / "results.json").write_text(json.dumps(rows, indent=2))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
