@@ -24,11 +24,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 # (ruleset, indicator) -> why its points differ from 2023/24.
+_CVD_REWEIGHT = "2025/26 moved 141 points into the nine CVD indicators (qof-catalogue.md §1, §5)"
 KNOWN_POINT_CHANGES = {
-    (
-        "qof-2025-26",
-        "DM036",
-    ): "2025/26 moved 141 points into the nine CVD indicators (DM033 10 -> DM036 27)",
+    ("qof-2025-26", indicator): _CVD_REWEIGHT
+    for indicator in ("DM036", "HYP008", "HYP009", "CHD015", "CHD016", "STIA014", "STIA015")
 }
 # (ruleset, indicator) -> reasons used that the 2023/24 predecessor did not list, and why.
 KNOWN_NEW_REASONS = {
