@@ -48,9 +48,11 @@ def reached(ruleset) -> pl.DataFrame:
     outcomes = api.outcomes_from(evaluation)
     counts = outcomes.group_by("indicator", "rule", "status").len()
     covered = [i.id for i in ruleset.indicators.values() if i.group in COVERED_GROUPS]
-    return evaluation.outcomes.filter(pl.col("indicator").is_in(covered)).join(
-        counts, on=["indicator", "rule", "status"], how="left"
-    ).with_columns(pl.col("len").fill_null(0))
+    return (
+        evaluation.outcomes.filter(pl.col("indicator").is_in(covered))
+        .join(counts, on=["indicator", "rule", "status"], how="left")
+        .with_columns(pl.col("len").fill_null(0))
+    )
 
 
 def test_sample_data_is_what_the_script_makes(tmp_path: Path, ruleset) -> None:
@@ -86,7 +88,9 @@ def test_branches_needing_missing_clusters_stay_unreached(reached: pl.DataFrame,
 def test_both_practices_score(ruleset) -> None:
     score = api.score(load_extract(SAMPLE), ruleset)
     assert score.practices.height == 2
-    assert (score.registers["size"] > 0).all()
+    covered = sorted({i.register for i in ruleset.indicators.values() if i.group in COVERED_GROUPS})
+    sizes = score.registers.filter(pl.col("register").is_in(covered))["size"]
+    assert sizes.len() == 2 * len(covered) and (sizes > 0).all()
     assert (
         score.indicators.group_by("practice_code").agg(pl.col("denominator").sum())["denominator"]
         > 0
