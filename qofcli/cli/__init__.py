@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qofcli.cli import (  # noqa: F401 - registers commands
+    clusters,
     diff,
     patients,
     rulesets,
