@@ -1,31 +1,41 @@
 """Deterministic synthetic GP extracts (patients, events, practices) for tests, demos, benchmarks.
 
 ``generate`` draws an England-like registered population and coded events with numpy and polars
-only (no Python loop over patients or events), so it scales to millions of patients. Diabetics
-are drawn into scenario groups from the probability tables below so that a ~3,000-patient sample
-reaches every numbered step of the diabetes 2025/26 rule chains (rulesets/qof-2025-26).
+only (no Python loop over patients or events), so it scales to millions of patients. Two layers
+put clinical records on it:
 
-Only codes from the ``clusters`` mapping are used. Each clinical role (e.g. "hba1c") names the
-clusters that may supply it; a role whose clusters are all missing is skipped silently, so the
-matching scenario step simply cannot be reached until the cluster is added. All dates are
-relative to the reporting period passed in.
-"""
+* diabetics are drawn into scenario groups from the probability tables below (realistic care
+  for most, enriched edge cases for the rest);
+* every other register and indicator is read from the ruleset: each terminal branch of each
+  indicator chain is solved into record templates (which records, dates at and around every
+  bound the rules use, values around every threshold, ages around every gate) that a few
+  patients receive, and ordinary register members get templates that achieve their indicators.
+
+So a ~3,000-patient sample reaches every branch of every indicator that the ruleset's codes can
+reach. Only codes of the ruleset's clusters and the given noise codes are used; a cluster with
+no codes is skipped silently, so what needs it simply cannot be reached until it is imported.
+All dates are relative to the ruleset's payment period."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import tempfile
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
+
+from qofcli.engine.dates import shift
+from qofcli.ruleset import model as m
+from qofcli.ruleset.model import Ruleset
 
 # ------------------------------------------------------------------------------------------
 # Probability tables (data, not code). Shares inside one table need not sum to exactly 1.
@@ -346,6 +356,7 @@ ALLOWED_OVERLAP: dict[str, tuple[str, ...]] = {
 #: Roles that should prefer codes also in these clusters (a BP reading must be a BP_COD record).
 PREFER_WITHIN: dict[str, tuple[str, ...]] = {"systolic": ("BP_COD",), "diastolic": ("BP_COD",)}
 NOISE_KEY = "noise"
+CLUSTER_ROLE = "cluster:"  # code pools of whole clusters, for the ruleset-driven layer
 
 #: Roles each specific option needs; each inner tuple is "any of these roles".
 OPTION_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -466,22 +477,25 @@ def generate(
     n_patients: int,
     n_practices: int,
     seed: int,
-    clusters: Mapping[str, Sequence[str]],
-    period_start: date,
-    period_end: date,
+    ruleset: Ruleset,
+    noise_codes: Sequence[str] = (),
     events_per_patient: float = 8.0,
 ) -> SyntheticExtract:
-    """Build a synthetic extract; the same arguments always give the same frames."""
+    """Build a synthetic extract for ``ruleset``'s payment period from its cluster codes and the
+    given noise codes (codes no rule reads); the same arguments always give the same frames."""
+    period_start, period_end = ruleset.period_start, ruleset.period_end
     _check_arguments(n_patients, n_practices, seed, period_start, period_end, events_per_patient)
     cal = _Calendar.of(period_start, period_end)
     streams = _Streams(seed)
-    book = _CodeBook.build(clusters)
+    clusters = {c.id: c.codes for c in ruleset.clusters.values() if c.codes}
+    book = _CodeBook.build(clusters, noise_codes)
     pop = _draw_population(streams, n_patients, n_practices, cal)
     plan = _plan_diabetics(streams, pop, cal, book)
     sink = _Sink(book, streams, pop)
     _diabetic_events(plan, cal, streams, sink)
+    generic = _ruleset_patients(ruleset, streams, pop, plan, cal, sink)
     noise_target = n_patients * events_per_patient - sink.size
-    noise = _plan_noise(streams, pop, plan, cal, book, noise_target)
+    noise = _plan_noise(streams, pop, plan, cal, book, noise_target, generic)
     ids = _patient_ids(n_patients)
     practices = _practices_frame(streams("practices"), pop, cal)
     return SyntheticExtract(
@@ -671,11 +685,14 @@ class _CodeBook:
     pools: dict[str, np.ndarray]
 
     @classmethod
-    def build(cls, clusters: Mapping[str, Sequence[str]]) -> _CodeBook:
+    def build(cls, clusters: Mapping[str, Sequence[str]], noise: Sequence[str]) -> _CodeBook:
         sets = {name: {str(c) for c in codes} for name, codes in clusters.items()}
         scenario = _scenario_clusters() & sets.keys()
         role_codes = {role: _role_codes(role, sets, scenario) for role in ROLES}
-        role_codes["noise"] = _noise_codes(sets, scenario)
+        in_rules = set().union(*sets.values()) if sets else set()
+        role_codes[NOISE_KEY] = {str(c) for c in noise} - in_rules
+        for name in sets:
+            role_codes[CLUSTER_ROLE + name] = _cluster_codes(name, sets)
         used = sorted(set().union(*role_codes.values()))
         position = {code: i for i, code in enumerate(used)}
         pools = {
@@ -715,10 +732,16 @@ def _role_codes(role: str, sets: dict[str, set[str]], scenario: set[str]) -> set
     return codes
 
 
-def _noise_codes(sets: dict[str, set[str]], scenario: set[str]) -> set[str]:
-    background = [codes for name, codes in sets.items() if name not in scenario]
-    scenario_codes = set().union(*(sets[name] for name in scenario)) if scenario else set()
-    return set().union(*background) - scenario_codes if background else set()
+def _cluster_codes(name: str, sets: dict[str, set[str]]) -> set[str]:
+    """Codes of one cluster for the ruleset-driven layer: those in no other cluster if any, else
+    those in the fewest others (a record meant for one cluster should not count for another)."""
+    others: dict[str, int] = {}
+    for other, codes in sets.items():
+        if other != name:
+            for code in codes & sets[name]:
+                others[code] = others.get(code, 0) + 1
+    fewest = min((others.get(code, 0) for code in sets[name]), default=0)
+    return {code for code in sets[name] if others.get(code, 0) == fewest}
 
 
 # ------------------------------------------------------------------------------------------
@@ -1542,6 +1565,691 @@ def _invite_events(plan: _Plan, cal: _Calendar, rng: np.random.Generator, sink: 
 
 
 # ------------------------------------------------------------------------------------------
+# Ruleset-driven layer: every other register and indicator
+# ------------------------------------------------------------------------------------------
+#
+# Read from the ruleset, not written per domain. Every terminal branch of every indicator chain
+# (outside SCENARIO_REGISTERS) becomes a target: the conditions on the path to it (the register's
+# own chain to a "select", every earlier step taking "next", the step itself taking the branch)
+# are solved into a template of records (a "world"): which latest/earliest record of which
+# clusters exists, the date windows it must fall in (named dates, DOB, REG_DAT or other records,
+# each bound used from both sides), the value range it must have, the age and sex. Choices inside
+# the conditions ("any of", "not all of", a missing record or one on the wrong side of a bound)
+# are drawn at random, so each target gets several different templates. Templates are then given
+# to patients and made into events with numpy, one template at a time. Ordinary register members
+# get templates in which every indicator of their register is achieved.
+
+#: Registers the hand-written scenarios own; the generic layer puts nobody on them and never
+#: uses the clusters their rules read.
+SCENARIO_REGISTERS = ("DM_REG",)
+
+#: Share of all patients on each disease register with ordinary (achieving) care, roughly
+#: England's recorded prevalence on the whole-list basis. Cohorts (age/sex groups, registers
+#: derived from others) are not listed: the population or the targets fill them.
+REGISTER_PREVALENCE: dict[str, float] = {
+    "HYP_REG": 0.14,
+    "DEP_REG": 0.10,
+    "OB_REG": 0.08,
+    "NDH_REG": 0.06,
+    "AST_REG": 0.065,
+    "CKD_REG": 0.035,
+    "CAN_REG": 0.035,
+    "CHD_REG": 0.03,
+    "AF_REG": 0.021,
+    "COPD_REG": 0.019,
+    "STIA_REG": 0.018,
+    "HF_REG": 0.01,
+    "MH_REG": 0.009,
+    "EP_REG": 0.008,
+    "RA_REG": 0.008,
+    "DEM_REG": 0.007,
+    "PAD_REG": 0.006,
+    "LD_REG": 0.006,
+    "OST_REG": 0.005,
+    "PC_REG": 0.005,
+}
+DEFAULT_PREVALENCE = 0.005
+
+GENERIC: dict[str, float] = {
+    "patients_per_branch": 4,  # at least this many patients aimed at each indicator branch
+    "branch_share": 0.06,  # ... or this share of all patients spread over the branches
+    "variants": 6,  # different templates kept per target
+    "attempts": 60,  # random tries to find them
+    "edge_share": 0.35,  # dates and values snapped onto the bound they are drawn against
+    "wrong_side_share": 0.6,  # a false date/value test: a record on the wrong side, else none
+    "history_years": 15,  # unbounded records fall in this many years before the period end
+    "max_used_share": 0.85,  # of the patients free to use (not diabetics, not leaving)
+}
+
+_FLIP_DATE = {
+    "after": "on_or_before",
+    "on_or_after": "before",
+    "before": "on_or_after",
+    "on_or_before": "after",
+}
+_FLIP_VALUE = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt"}
+_DOB, _REG = "DOB", "REG_DAT"
+
+# A date constraint: (variable, op, reference variable or None, offset, constant day or None).
+# Variables are DOB, REG_DAT and record slots ("latest:A+B": the latest record of clusters A, B).
+_DateRule = tuple[str, str, str | None, m.Offset | None, int | None]
+
+
+@dataclass
+class _World:
+    """A partial solution: what one patient's records must look like."""
+
+    present: dict[str, bool] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)  # fields that must have no record
+    dates: list[_DateRule] = field(default_factory=list)
+    values: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    allowed: dict[str, set[str]] = field(default_factory=dict)
+    banned: dict[str, set[str]] = field(default_factory=dict)
+    sexes: set[str] = field(default_factory=lambda: set(SEXES))
+
+    def copy(self) -> _World:
+        return _World(
+            dict(self.present),
+            list(self.absent),
+            list(self.dates),
+            {k: list(v) for k, v in self.values.items()},
+            {k: set(v) for k, v in self.allowed.items()},
+            {k: set(v) for k, v in self.banned.items()},
+            set(self.sexes),
+        )
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A solved world, ready to be made into events."""
+
+    order: tuple[str, ...]  # DOB, REG_DAT, then slots so that references come first
+    dates: tuple[_DateRule, ...]
+    clusters: dict[str, tuple[str, ...]]  # present slot -> clusters its record may use
+    values: dict[str, tuple[tuple[str, float], ...]]  # slot -> value rules ("op", number)
+    sexes: tuple[str, ...]
+    ages: bool  # the rules constrain the age
+
+    def key(self) -> str:
+        return repr((self.dates, sorted(self.clusters.items()), sorted(self.values.items())))
+
+
+def _chain_leaves(
+    steps: Sequence[m.Step],
+) -> list[tuple[list[tuple[m.Condition, bool]], m.Step, bool, m.Action]]:
+    """Every terminal branch of a chain with the (condition, truth) path that reaches it."""
+    leaves, prefix = [], []
+    for step in steps:
+        for truth, action in ((True, step.if_true), (False, step.if_false)):
+            if action.terminal:
+                leaves.append(([*prefix, (step.when, truth)], step, truth, action))
+        passing = [t for t, a in ((True, step.if_true), (False, step.if_false)) if not a.terminal]
+        if not passing:
+            break
+        prefix = [*prefix, (step.when, passing[0])]
+    return leaves
+
+
+class _Solver:
+    """Random witness search over the condition vocabulary of qofcli.ruleset.model."""
+
+    def __init__(self, ruleset: Ruleset, cal: _Calendar, rng: random.Random) -> None:
+        self.rs = ruleset
+        self.rng = rng
+        self.named = {**ruleset.dates, "ACHV": ruleset.period_end}
+        self.achv = cal.end
+        self.coded = {c.id for c in ruleset.clusters.values() if c.codes}
+        self.scenario_clusters = self._scenario_clusters()
+        self.forbidden: set[str] = set()
+        self.slot_clusters: dict[str, tuple[str, ...]] = {}
+        self.depth = 0
+
+    def _scenario_clusters(self) -> set[str]:
+        out: set[str] = set()
+        for reg in SCENARIO_REGISTERS:
+            if reg in self.rs.registers:
+                for step in self.rs.registers[reg].rules:
+                    out |= {
+                        c for f in self._fields_of(step.when) for c in self.rs.fields[f].clusters
+                    }
+        return out
+
+    def _fields_of(self, cond: m.Condition) -> set[str]:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                return set().union(*(self._fields_of(i) for i in items))
+            case m.Not(item):
+                return self._fields_of(item)
+            case m.NamedCondition(name):
+                return self._fields_of(self.rs.conditions[name].condition)
+            case m.Has(f) | m.ValueCompare(f, _, _) | m.ClusterIn(f, _):
+                return {f} if f in self.rs.fields else set()
+            case m.DateCompare(f, _, ref):
+                return {x for x in (f, ref.base) if x in self.rs.fields}
+        return set()
+
+    def slot(self, name: str) -> str:
+        f = self.rs.fields[name]
+        find = "earliest" if f.find == "earliest" else "latest"
+        key = f"{find}:{'+'.join(sorted(f.clusters))}"
+        self.slot_clusters[key] = tuple(sorted(f.clusters))
+        return key
+
+    def none_side(self, name: str) -> bool:
+        """Make a false test false by having no record (always, if none can be made)."""
+        return not self.usable(name) or self.rng.random() > GENERIC["wrong_side_share"]
+
+    def usable(self, name: str) -> set[str]:
+        return (set(self.rs.fields[name].clusters) & self.coded) - self.forbidden
+
+    # ---- solving ---------------------------------------------------------------------------
+
+    def solve_path(self, w: _World, path: Sequence[tuple[m.Condition, bool]]) -> bool:
+        return all(self.solve(w, cond, want) for cond, want in path)
+
+    def solve(self, w: _World, cond: m.Condition, want: bool) -> bool:
+        rng = self.rng
+        match cond:
+            case m.AllOf(items):
+                if want:
+                    return all(self.solve(w, i, True) for i in items)
+                return self.solve(w, rng.choice(items), False)
+            case m.AnyOf(items):
+                if want:
+                    return self.solve(w, rng.choice(items), True)
+                return all(self.solve(w, i, False) for i in items)
+            case m.Not(item):
+                return self.solve(w, item, not want)
+            case m.NamedCondition(name):
+                return self.solve(w, self.rs.conditions[name].condition, want)
+            case m.Has(f):
+                return self.has(w, f, want)
+            case m.DateCompare(f, op, ref):
+                return self._date_compare(w, f, op, ref, want)
+            case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
+                # no record day is a count of zero; several record days are not drawn yet (every
+                # count field of qof-2025-26 reads clusters with no public codes)
+                zero_holds = _holds(0.0, op, number)
+                return self.has(w, f, False) if zero_holds == want else False
+            case m.ValueCompare(f, op, number):
+                if not want and self.none_side(f):
+                    return self.has(w, f, False)
+                if not self.has(w, f, True):
+                    return False
+                if not want:
+                    op = _FLIP_VALUE.get(op) or rng.choice(("lt", "gt"))
+                w.values.setdefault(self.slot(f), []).append((op, number))
+                return True
+            case m.ClusterIn(f, clusters):
+                if not want and self.none_side(f):
+                    return self.has(w, f, False)
+                if not self.has(w, f, True):
+                    return False
+                s = self.slot(f)
+                if want:
+                    w.allowed[s] = w.allowed.get(s, set(clusters)) & set(clusters)
+                else:
+                    w.banned.setdefault(s, set()).update(clusters)
+                return True
+            case m.AgeCompare(op, years):
+                return self._age(w, op, years, want)
+            case m.SexIn(sexes):
+                w.sexes = w.sexes & set(sexes) if want else w.sexes - set(sexes)
+                return bool(w.sexes)
+            case m.OnRegister(register):
+                return self.on_register(w, register, want)
+        raise AssertionError(f"no solver for {cond!r}")
+
+    def on_register(self, w: _World, register: str, want: bool) -> bool:
+        if register in SCENARIO_REGISTERS and self.forbidden:
+            return not want
+        if self.depth > 6:
+            return False
+        leaves = [
+            leaf
+            for leaf in _chain_leaves(self.rs.registers[register].rules)
+            if (leaf[3].kind == "select") == want
+        ]
+        if not leaves:
+            return not want
+        self.depth += 1
+        try:
+            return self.solve_path(w, self.rng.choice(leaves)[0])
+        finally:
+            self.depth -= 1
+
+    def has(self, w: _World, name: str, want: bool) -> bool:
+        if name in m.BUILTIN_DATE_FIELDS:
+            return want
+        s = self.slot(name)
+        if not want:
+            if name not in w.absent:
+                w.absent.append(name)
+            return True
+        if not self.usable(name) or w.present.get(s) is False:
+            return False
+        if w.present.get(s):
+            return True
+        w.present[s] = True
+        return all(self.date_rule(w, s, b.op, b.ref) for b in self.rs.fields[name].bounds)
+
+    def date_rule(self, w: _World, var: str, op: str, ref: m.DateRef) -> bool:
+        base = ref.base
+        if base in self.named:
+            const = _day(shift(self.named[base], ref.offset))
+            w.dates.append((var, op, None, None, const))
+            return True
+        if base in m.BUILTIN_DATE_FIELDS:
+            w.dates.append((var, op, base, ref.offset, None))
+            return True
+        if not self.has(w, base, True):
+            return False
+        w.dates.append((var, op, self.slot(base), ref.offset, None))
+        return True
+
+    def _date_compare(self, w: _World, f: str, op: str, ref: m.DateRef, want: bool) -> bool:
+        rng = self.rng
+        builtin = f in m.BUILTIN_DATE_FIELDS
+        if not want:
+            if not builtin and self.none_side(f):
+                return self.has(w, f, False)
+            if ref.base in self.rs.fields and rng.random() < 0.15:
+                return self.has(w, ref.base, False)
+            op = _FLIP_DATE.get(op) or rng.choice(("before", "after"))
+        if not self.has(w, f, True):
+            return False
+        return self.date_rule(w, f if builtin else self.slot(f), op, ref)
+
+    def _age(self, w: _World, op: str, years: int, want: bool) -> bool:
+        if not want:
+            op = _FLIP_VALUE.get(op) or self.rng.choice(("lt", "gt"))
+        if op == "eq":
+            return self._age(w, "ge", years, True) and self._age(w, "lt", years + 1, True)
+        if op in ("gt", "le"):
+            op, years = ("ge" if op == "gt" else "lt"), years + 1
+        # aged >= N on the achievement date <=> born on or before ACHV - N years
+        born = int(_shift_months(self.achv, -12 * years))
+        w.dates.append((_DOB, "on_or_before" if op == "ge" else "after", None, None, born))
+        return True
+
+    # ---- checking and freezing ---------------------------------------------------------------
+
+    def finish(self, w: _World) -> _Template | None:
+        if not w.sexes:
+            return None
+        present = [s for s, on in w.present.items() if on]
+        clusters = {s: set(self.slot_clusters[s]) & self.coded for s in present}
+        for s in present:
+            clusters[s] -= self.forbidden
+            clusters[s] -= w.banned.get(s, set())
+            if s in w.allowed:
+                clusters[s] &= w.allowed[s]
+        dates = list(w.dates)
+        for name in w.absent:
+            f = self.rs.fields[name]
+            own = self.slot(name)
+            for s in present:
+                if not set(self.slot_clusters[s]) & set(f.clusters):
+                    continue
+                if s == own and f.bounds:
+                    bound = self.rng.choice(f.bounds)
+                    flipped = _FLIP_DATE.get(bound.op) or self.rng.choice(("before", "after"))
+                    w2 = _World()
+                    if not self.date_rule(w2, s, flipped, bound.ref):
+                        continue  # the bound reads a record this world lacks: nothing counts
+                    if any(not w.present.get(x, False) for x in w2.present):
+                        continue
+                    dates += w2.dates
+                else:
+                    clusters[s] -= set(f.clusters)
+        for s in present:
+            smaller = [
+                set(self.slot_clusters[t])
+                for t in present
+                if t != s and set(self.slot_clusters[t]) < set(self.slot_clusters[s])
+            ]
+            preferred = clusters[s] - set().union(*smaller) if smaller else clusters[s]
+            if preferred:
+                clusters[s] = preferred
+            if not clusters[s]:
+                return None
+        # a record of an earliest/latest slot's clusters must not undercut/overtake it
+        for s in present:
+            find = s.split(":")[0]
+            for t in present:
+                if t == s or not clusters[t] & set(self.slot_clusters[s]):
+                    continue
+                rest = clusters[t] - set(self.slot_clusters[s])
+                if rest and not clusters[t] <= set(self.slot_clusters[s]):
+                    clusters[t] = rest
+                    continue
+                dates.append(
+                    (t, "on_or_after" if find == "earliest" else "on_or_before", s, None, None)
+                )
+        values: dict[str, tuple[tuple[str, float], ...]] = {}
+        for s, rules in w.values.items():
+            if s not in clusters:
+                continue
+            lo, hi = _value_range(rules)
+            if lo is not None and hi is not None and lo > hi:
+                return None
+            values[s] = tuple(rules)
+        for var in (_REG, *present, _DOB):  # DOB last: born before every fixed record date
+            lo, hi = -(10**9), 10**9
+            for v, op, _ref, _off, const in dates:
+                if v == var and const is not None:
+                    lo, hi = _tighten(lo, hi, op, const)
+            if lo > hi:
+                return None
+            if var != _DOB and hi < 10**9:
+                dates.append((_DOB, "before", None, None, hi))
+        order = _order(present, dates)
+        return _Template(
+            order,
+            tuple(dict.fromkeys(dates)),
+            {s: tuple(sorted(c)) for s, c in clusters.items()},
+            values,
+            tuple(s for s in SEXES if s in w.sexes),
+            any(v == _DOB for v, *_ in w.dates),
+        )
+
+
+def _holds(value: float, op: str, number: float) -> bool:
+    return {
+        "lt": value < number,
+        "le": value <= number,
+        "gt": value > number,
+        "ge": value >= number,
+        "eq": value == number,
+    }[op]
+
+
+def _tighten(lo: int, hi: int, op: str, day: int) -> tuple[int, int]:
+    if op == "after":
+        return max(lo, day + 1), hi
+    if op == "on_or_after":
+        return max(lo, day), hi
+    if op == "before":
+        return lo, min(hi, day - 1)
+    if op == "on_or_before":
+        return lo, min(hi, day)
+    return max(lo, day), min(hi, day)  # same_day
+
+
+def _value_range(rules: Sequence[tuple[str, float]]) -> tuple[float | None, float | None]:
+    step = _value_step(rules)
+    lo: float | None = None
+    hi: float | None = None
+    for op, x in rules:
+        low = {"gt": x + step, "ge": x, "eq": x}.get(op)
+        high = {"lt": x - step, "le": x, "eq": x}.get(op)
+        if low is not None:
+            lo = low if lo is None else max(lo, low)
+        if high is not None:
+            hi = high if hi is None else min(hi, high)
+    return lo, hi
+
+
+def _value_step(rules: Sequence[tuple[str, float]]) -> float:
+    return 1.0 if all(float(x).is_integer() for _, x in rules) else 0.1
+
+
+def _order(variables: list[str], dates: Sequence[_DateRule]) -> tuple[str, ...]:
+    """Variables so that a reference is made before what refers to it; in a cycle, the one
+    with a fixed-date bound goes first (the other side then follows it)."""
+    needs = {
+        v: {ref for var, _, ref, _, _ in dates if var == v and ref in variables} for v in variables
+    }
+    fixed = {var for var, _, _, _, const in dates if const is not None}
+    done: list[str] = [_DOB, _REG]  # every record is drawn after birth
+    while len(done) < len(variables) + 2:
+        left = [v for v in variables if v not in done]
+        ready = [v for v in left if needs[v] <= set(done)] or left
+        done.append(next((v for v in ready if v in fixed), ready[0]))
+    return tuple(done)
+
+
+def _targets(ruleset: Ruleset) -> list[tuple[str, str, list[tuple[m.Condition, bool]]]]:
+    """(indicator, branch label, path) for every terminal branch of every indicator outside the
+    scenario registers, the register's own selection first."""
+    out = []
+    for ind in ruleset.indicators.values():
+        if ind.register in SCENARIO_REGISTERS:
+            continue
+        on_register = [(m.OnRegister(ind.register), True)]
+        denominator = _chain_leaves(ind.denominator)
+        selects = [leaf[0] for leaf in denominator if leaf[3].kind == "select"]
+        for path, step, truth, action in denominator:
+            if action.kind != "select":
+                out.append((ind.id, f"denominator {step.number} {truth}", on_register + path))
+        for path, step, truth, _action in _chain_leaves(ind.numerator):
+            for i, into in enumerate(selects):
+                label = f"numerator {step.number} {truth} via {i}"
+                out.append((ind.id, label, on_register + into + path))
+    return out
+
+
+def _ordinary(ruleset: Ruleset, register: str) -> list[tuple[m.Condition, bool]]:
+    """On the register and achieving each of its indicators (as far as they can be combined)."""
+    path: list[tuple[m.Condition, bool]] = [(m.OnRegister(register), True)]
+    for ind in ruleset.indicators.values():
+        if ind.register == register:
+            path.append((_achieved_condition(ind), True))
+    return path
+
+
+def _achieved_condition(ind: m.Indicator) -> m.Condition:
+    """A condition true for patients the indicator counts as achieved (any achieving route)."""
+    routes = []
+    for into in [leaf[0] for leaf in _chain_leaves(ind.denominator) if leaf[3].kind == "select"]:
+        for path, _step, _truth, action in _chain_leaves(ind.numerator):
+            if action.kind == "select":
+                routes.append(m.AllOf(tuple(_literal(c, t) for c, t in into + path)))
+    return m.AnyOf(tuple(routes)) if routes else m.AllOf(())
+
+
+def _literal(cond: m.Condition, truth: bool) -> m.Condition:
+    return cond if truth else m.Not(cond)
+
+
+def _templates(
+    solver: _Solver, path: Sequence[tuple[m.Condition, bool]], ordinary: bool = False
+) -> list[_Template]:
+    found: dict[str, _Template] = {}
+    # ordinary patients never touch the scenario registers; a few targeted ones may have to
+    solver.forbidden = solver.scenario_clusters if ordinary else set()
+    for _ in range(int(GENERIC["attempts"])):
+        w = _World()
+        if ordinary:
+            ok = solver.solve_path(w, path[:1])
+            for cond, want in path[1:]:  # drop an indicator that cannot be combined
+                trial = w.copy()
+                if solver.solve(trial, cond, want) and solver.finish(trial) is not None:
+                    w = trial
+        else:
+            ok = solver.solve_path(w, path)
+        template = solver.finish(w) if ok else None
+        if template is not None:
+            found.setdefault(template.key(), template)
+        if len(found) >= GENERIC["variants"]:
+            break
+    return list(found.values())
+
+
+def _ruleset_patients(
+    ruleset: Ruleset,
+    streams: _Streams,
+    pop: _Population,
+    plan: _Plan,
+    cal: _Calendar,
+    sink: _Sink,
+) -> np.ndarray:
+    """Give patients (not the scenario diabetics) the records of the ruleset's templates; returns
+    the mask of patients so used (their background noise is unrelated codes only)."""
+    rng = streams("ruleset-plan")
+    solver = _Solver(ruleset, cal, random.Random(int(streams("ruleset-solver").integers(2**62))))
+    n = pop.size
+    targets = [(label, _templates(solver, path)) for *label, path in _targets(ruleset)]
+    targets = [(label, found) for label, found in targets if found]
+    ordinary = []
+    for reg in ruleset.registers.values():
+        if reg.prevalence and reg.id not in SCENARIO_REGISTERS:
+            found = _templates(solver, _ordinary(ruleset, reg.id), ordinary=True)
+            share = REGISTER_PREVALENCE.get(reg.id, DEFAULT_PREVALENCE)
+            if found:
+                ordinary.append((int(round(share * n)), found))
+    per_branch = max(
+        int(GENERIC["patients_per_branch"]),
+        int(GENERIC["branch_share"] * n / max(len(targets), 1)),
+    )
+    # scenario diabetics and patients leaving by the period end are never used
+    free = np.ones(n, dtype=bool)
+    free[plan.pid] = False
+    free &= (pop.exit_kind == 0) | (pop.exit_day > cal.end)
+    pool = rng.permutation(np.flatnonzero(free))
+    # one template per patient: ordinary members shrink to leave some patients healthy
+    room = GENERIC["max_used_share"] * len(pool) - per_branch * len(targets)
+    scale = min(1.0, max(room, 0.0) / max(sum(count for count, _ in ordinary), 1))
+    wanted: list[tuple[int, list[_Template]]] = [(per_branch, found) for _, found in targets]
+    wanted += [(max(int(round(count * scale)), len(found)), found) for count, found in ordinary]
+    used = np.zeros(n, dtype=bool)
+    at = 0
+    for count, found in wanted:
+        take = pool[at : at + count]
+        at += len(take)
+        if len(take) == 0:
+            break
+        which = np.arange(len(take)) % len(found)
+        for i, template in enumerate(found):
+            members = take[which == i]
+            if len(members):
+                _realise(template, members, pop, cal, rng, sink)
+        used[take] = True
+    return used
+
+
+def _realise(
+    t: _Template,
+    pid: np.ndarray,
+    pop: _Population,
+    cal: _Calendar,
+    rng: np.random.Generator,
+    sink: _Sink,
+) -> None:
+    """Draw one template's variables for its patients (vectorised) and add the records."""
+    k = len(pid)
+    edge = GENERIC["edge_share"]
+    oldest = int(_shift_months(cal.end, -12 * (OLDEST_AGE - 1)))
+    adult = int(_shift_months(cal.end, -12 * 18))  # unless the rules ask for an age
+    history = int(GENERIC["history_years"] * _DAYS_PER_YEAR)
+    known: dict[str, np.ndarray] = {}
+    for var in t.order:
+        lo = np.full(k, oldest if var == _DOB else -(10**7), dtype=np.int64)
+        hi = np.full(k, adult if var == _DOB and not t.ages else cal.end, dtype=np.int64)
+        if var != _DOB:
+            lo = np.maximum(lo, known[_DOB])
+        lo_set = np.zeros(k, dtype=bool)
+        hi_set = np.zeros(k, dtype=bool)
+        for v, op, ref, off, const in t.dates:
+            if v == var:
+                if const is not None:
+                    other = np.full(k, const, dtype=np.int64)
+                elif ref in known:
+                    other = _shift_by(known[ref], off, 1)
+                else:
+                    continue
+                new_lo, new_hi = _bounds(op, other)
+            elif ref == var and v in known:
+                new_lo, new_hi = _inverse_bounds(op, known[v], off)
+            else:
+                continue
+            if new_lo is not None:
+                lo_set |= new_lo > lo
+                lo = np.maximum(lo, new_lo)
+            if new_hi is not None:
+                hi_set |= new_hi < hi
+                hi = np.minimum(hi, new_hi)
+        if var not in (_DOB, _REG):
+            lo = np.where(lo_set, lo, np.maximum(lo, hi - history))
+        hi = np.maximum(hi, lo)
+        days = lo + (rng.random(k) * (hi - lo + 1)).astype(np.int64)
+        snap = rng.random(k) < edge
+        to_lo = np.where(lo_set & hi_set, rng.random(k) < 0.5, lo_set)
+        days = np.where(snap & (lo_set | hi_set), np.where(to_lo, lo, hi), days)
+        if var in (_DOB, _REG):
+            own = pop.dob[pid] if var == _DOB else pop.registration[pid]
+            keep = (own >= lo) & (own <= hi)  # ages and registrations stay realistic if they can
+            days = np.where(keep, own, days)
+        known[var] = days
+    pop.dob[pid] = known[_DOB]
+    pop.registration[pid] = known[_REG]
+    own_sex = np.array(SEXES)[pop.sex[pid]]
+    allowed = np.isin(own_sex, t.sexes)
+    drawn = np.array([SEXES.index(s) for s in t.sexes])[rng.integers(0, len(t.sexes), k)]
+    pop.sex[pid] = np.where(allowed, pop.sex[pid], drawn).astype(np.int8)
+    for slot, clusters in t.clusters.items():
+        values = _draw_values(t.values.get(slot, ()), k, rng)
+        choice = rng.integers(0, len(clusters), k)
+        for i, cluster in enumerate(clusters):
+            rows = choice == i
+            sink.add(CLUSTER_ROLE + cluster, pid[rows], known[slot][rows], values[rows])
+
+
+def _shift_by(days: np.ndarray, offset: m.Offset | None, sign: int) -> np.ndarray:
+    if offset is None:
+        return days
+    amount = sign * offset.amount
+    if offset.unit == "days":
+        return days + amount
+    return _shift_months(days, amount * (12 if offset.unit == "years" else 1))
+
+
+def _bounds(op: str, other: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bounds on x from "x op other"."""
+    return {
+        "after": (other + 1, None),
+        "on_or_after": (other, None),
+        "before": (None, other - 1),
+        "on_or_before": (None, other),
+        "same_day": (other, other),
+    }[op]
+
+
+def _inverse_bounds(
+    op: str, subject: np.ndarray, offset: m.Offset | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bounds on x from "subject op x + offset" (month offsets invert approximately)."""
+    back = _shift_by(subject, offset, -1)
+    return {
+        "after": (None, back - 1),
+        "on_or_after": (None, back),
+        "before": (back + 1, None),
+        "on_or_before": (back, None),
+        "same_day": (back, back),
+    }[op]
+
+
+def _draw_values(
+    rules: Sequence[tuple[str, float]], k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Values inside the rules' range, often exactly on its edge; NaN when nothing is asked."""
+    if not rules:
+        return np.full(k, np.nan)
+    step = _value_step(rules)
+    lo, hi = _value_range(rules)
+    span = max(max(abs(x) for _, x in rules) * 0.3, 10 * step)
+    lo_val = hi - span if lo is None else lo
+    hi_val = lo + span if hi is None else hi
+    grid = np.round((hi_val - lo_val) / step)
+    values = lo_val + np.floor(rng.random(k) * (grid + 1)) * step
+    snap = rng.random(k) < GENERIC["edge_share"]
+    edges = [v for v, given in ((lo_val, lo is not None), (hi_val, hi is not None)) if given]
+    if edges:
+        values = np.where(snap, np.asarray(edges)[rng.integers(0, len(edges), k)], values)
+    return np.round(values, 1)
+
+
+# ------------------------------------------------------------------------------------------
 # Background noise
 # ------------------------------------------------------------------------------------------
 
@@ -1564,6 +2272,7 @@ class _Noise:
     first: np.ndarray
     last: np.ndarray
     diabetic: np.ndarray
+    generic: np.ndarray  # patients of the ruleset-driven layer: unrelated codes only
     mix: np.ndarray
 
 
@@ -1574,6 +2283,7 @@ def _plan_noise(
     cal: _Calendar,
     book: _CodeBook,
     target: float,
+    generic: np.ndarray,
 ) -> _Noise:
     rng = streams("noise-plan")
     mix = _noise_mix(book)
@@ -1583,13 +2293,14 @@ def _plan_noise(
     last = np.minimum(np.where(diabetic, cal.back(12), cal.end), pop.last_day(cal))
     first = np.maximum(pop.dob, cal.end - int(NOISE_HISTORY_YEARS * _DAYS_PER_YEAR))
     if target <= 0 or mix.sum() == 0:
-        return _Noise(np.zeros(pop.size, dtype=np.int64), first, last, diabetic, mix)
+        return _Noise(np.zeros(pop.size, dtype=np.int64), first, last, diabetic, generic, mix)
     mix = mix / mix.sum()
     events_per_item = mix[0] * (2 + CLINICAL["home_bp"]) + mix[1] + mix[2]
     activity = (0.3 + pop.age_years(cal).clip(0) / 40) * rng.gamma(2.0, 0.5, pop.size)
     activity = np.where(last >= first, activity, 0.0)
-    items = rng.poisson(target / events_per_item * activity / activity.sum())
-    return _Noise(items, first, last, diabetic, mix)
+    per_item = np.where(generic, 1.0, events_per_item)  # their items are single coded events
+    items = rng.poisson(target / per_item * activity / activity.sum())
+    return _Noise(items, first, last, diabetic, generic, mix)
 
 
 def _sorted_days(
@@ -1621,6 +2332,8 @@ def _noise_block(streams: _Streams, book: _CodeBook, noise: _Noise, lo: int, hi:
     # screening HbA1c means nothing for diabetics: another kind, or no event at all
     fallback = 0 if noise.mix[0] else (1 if noise.mix[1] else -1)
     kind[(kind == 2) & noise.diabetic[owner]] = fallback
+    # a ruleset-driven patient's records are exactly what its template needs
+    kind[(kind != 1) & noise.generic[owner]] = 1 if noise.mix[1] else -1
     bp = kind == 0
     home = bp & (rng.random(n) < CLINICAL["home_bp"]) & book.has("home_bp")
     width = np.where(bp, 2 + home, np.where(kind < 0, 0, 1))

@@ -12,28 +12,119 @@ import pytest
 from qofcli import api
 from qofcli.engine.evaluate import evaluate
 from qofcli.extract import load_extract, validate_extract
+from qofcli.ruleset import model as m
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250401")
 
-# Indicator groups whose every branch the synthetic generator reaches so far (qofcli/synth.py
-# has scenario tables for these; the other domains are not yet covered).
-COVERED_GROUPS = ("DM",)
+# Indicator groups whose every reachable branch the synthetic generator reaches: all of them
+# (DM by the scenario tables of qofcli/synth.py, the rest by its ruleset-driven layer).
+COVERED_GROUPS = (
+    "AF", "AST", "BP", "CHD", "CHOL", "COPD", "CS", "DEM",
+    "DM", "HF", "HYP", "MH", "NDH", "SMOK", "STIA", "VI",
+)  # fmt: skip
 
-# (indicator, reason) branches that only fire on codes of clusters marked `missing` in
-# rulesets/qof-2025-26/clusters/SOURCES.csv; they become reachable when those are imported.
+# Spot checks of the computed unreachable branches (see `unreachable_branches`): these fire
+# only on codes of clusters marked `missing` in rulesets/qof-2025-26/clusters/SOURCES.csv.
 NEEDS_MISSING_CLUSTERS = {
-    ("DM012", "AMPR3_DAT"): "AMPL/AMPR/CONABL/CONABR_COD",
-    ("DM012", "FEPU"): "FEPU_COD",
-    ("DM012", "FEDEC"): "FEDEC_COD",
-    ("DM034", "CHOLMAX"): "CHOLMAX_COD",
-    ("DM034", "LLTCONNIND"): "LIPIDTHERCON/LIPIDTHERNIND_COD",
-    ("DM034", "LLTDEC12M"): "LIPIDTHERDEC_COD",
-    ("DM035", "CHOLMAX"): "CHOLMAX_COD",
-    ("DM035", "LLTCONNIND"): "LIPIDTHERCON/LIPIDTHERNIND_COD",
-    ("DM035", "LLTDEC12M"): "LIPIDTHERDEC_COD",
+    ("DM012", "denominator 1", "excluded"): "AMPL/AMPR/CONABL/CONABR_COD",
+    ("DM012", "denominator 3", "pca"): "FEPU_COD",
+    ("DM012", "denominator 4", "pca"): "FEDEC_COD",
+    ("DM034", "denominator 6", "pca"): "CHOLMAX_COD",
+    ("DM035", "denominator 7", "pca"): "LIPIDTHERDEC_COD",
+    ("AF008", "numerator 1", "achieved"): "CHADVASC/CHAD_COD (AF_REG reachable, AF008 not)",
+    ("COPD010", "numerator 1", "achieved"): "COPDEXACB_COD, MRC_COD",
+    ("VI001", "numerator 1", "achieved"): "4IN1VAC/5IN1VAC/6IN1VAC_COD",
 }
+
+_BOTH, _FALSE = frozenset({True, False}), frozenset({False})
+
+
+def _truths(can_be_true: bool, can_be_false: bool) -> frozenset[bool]:
+    return frozenset(v for v, ok in ((True, can_be_true), (False, can_be_false)) if ok)
+
+
+def unreachable_branches(ruleset: m.Ruleset) -> set[tuple[str, str, str]]:
+    """(indicator, rule, status) of branches no extract can reach with the ruleset's codes.
+
+    A field whose clusters all have no codes never has a record (a count field counts 0), so
+    each condition has a set of possible truth values; a branch is reachable if its register can
+    select someone, each earlier step can take "next" and its own step can take the branch (steps
+    treated independently: correlations between steps are not modelled).
+    """
+    coded = {c.id for c in ruleset.clusters.values() if c.codes}
+
+    def recordable(name: str) -> bool:
+        if name in m.BUILTIN_DATE_FIELDS:
+            return True
+        f = ruleset.fields[name]
+        refs = [b.ref.base for b in f.bounds if b.ref.base in ruleset.fields]
+        return bool(set(f.clusters) & coded) and all(recordable(r) for r in refs)
+
+    def possible(c: m.Condition) -> frozenset[bool]:
+        match c:
+            case m.AllOf(items):
+                values = [possible(i) for i in items]
+                return _truths(all(True in v for v in values), any(False in v for v in values))
+            case m.AnyOf(items):
+                values = [possible(i) for i in items]
+                return _truths(any(True in v for v in values), all(False in v for v in values))
+            case m.Not(item):
+                return frozenset(not v for v in possible(item))
+            case m.NamedCondition(name):
+                return possible(ruleset.conditions[name].condition)
+            case m.ValueCompare(f, op, number) if ruleset.fields[f].find == "count":
+                zero = {"lt": 0 < number, "le": 0 <= number, "gt": 0 > number}.get(op)
+                zero = {"ge": 0 >= number, "eq": 0 == number}.get(op, zero)
+                return _BOTH if recordable(f) else frozenset({bool(zero)})
+            case m.Has(f) | m.ValueCompare(f, _, _):
+                return _BOTH if recordable(f) else _FALSE
+            case m.ClusterIn(f, clusters):
+                ok = recordable(f) and set(clusters) & coded & set(ruleset.fields[f].clusters)
+                return _BOTH if ok else _FALSE
+            case m.DateCompare(f, _, ref):
+                ok = recordable(f) and (ref.base not in ruleset.fields or recordable(ref.base))
+                return _BOTH if ok else _FALSE
+            case m.OnRegister(register):
+                return _BOTH if selects(register) else _FALSE
+        return _BOTH
+
+    def leaves(steps: tuple[m.Step, ...]) -> list[tuple[m.Step, m.Action, bool]]:
+        out, open_ = [], True
+        for step in steps:
+            can = possible(step.when)
+            for truth, action in ((True, step.if_true), (False, step.if_false)):
+                if action.terminal:
+                    out.append((step, action, open_ and truth in can))
+            passing = [
+                t for t, a in ((True, step.if_true), (False, step.if_false)) if not a.terminal
+            ]
+            if not passing:
+                break
+            open_ = open_ and any(t in can for t in passing)
+        return out
+
+    def selects(register: str) -> bool:
+        return any(
+            ok and a.kind == "select" for _, a, ok in leaves(ruleset.registers[register].rules)
+        )
+
+    out = set()
+    for ind in ruleset.indicators.values():
+        on = selects(ind.register)
+        denominator = leaves(ind.denominator)
+        into = on and any(ok and a.kind == "select" for _, a, ok in denominator)
+        for step, action, ok in denominator:
+            if action.kind != "select" and not (on and ok):
+                assert action.reason is not None
+                status = "pca" if ruleset.reasons[action.reason].type == "pca" else "excluded"
+                out.add((ind.id, f"denominator {step.number}", status))
+        for step, action, ok in leaves(ind.numerator):
+            if not (into and ok):
+                status = "achieved" if action.kind == "select" else "not_achieved"
+                out.add((ind.id, f"numerator {step.number}", status))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -70,19 +161,34 @@ def test_sample_data_has_no_validation_errors(ruleset) -> None:
     assert report.errors == ()
 
 
-def test_every_rule_branch_is_reached(reached: pl.DataFrame) -> None:
-    expected_unreached = pl.struct("indicator", "reason").is_in(
-        [{"indicator": i, "reason": r} for i, r in NEEDS_MISSING_CLUSTERS]
-    )
+def test_every_group_is_covered(ruleset) -> None:
+    assert set(COVERED_GROUPS) == {i.group for i in ruleset.indicators.values()}
+
+
+def test_unreachable_branches_are_computed(ruleset) -> None:
+    unreachable = unreachable_branches(ruleset)
+    assert set(NEEDS_MISSING_CLUSTERS) <= unreachable
+    assert ("HYP008", "numerator 1", "achieved") not in unreachable
+
+
+def test_every_rule_branch_is_reached(reached: pl.DataFrame, ruleset) -> None:
+    unreachable = [
+        {"indicator": i, "rule": r, "status": s} for i, r, s in unreachable_branches(ruleset)
+    ]
+    expected_unreached = pl.struct("indicator", "rule", "status").is_in(unreachable)
     short = reached.filter(~expected_unreached & (pl.col("len") < 1))
     assert short.is_empty(), short.select("indicator", "rule", "status", "reason").to_dicts()
 
 
-def test_branches_needing_missing_clusters_stay_unreached(reached: pl.DataFrame, ruleset) -> None:
-    """If one of these is reached, its cluster was imported: delete it from the list."""
-    for (indicator, reason), _clusters in NEEDS_MISSING_CLUSTERS.items():
-        row = reached.filter((pl.col("indicator") == indicator) & (pl.col("reason") == reason))
-        assert row.height == 1 and row["len"][0] == 0, (indicator, reason)
+def test_unreachable_branches_stay_unreached(reached: pl.DataFrame, ruleset) -> None:
+    """If one of these is reached, the unreachability analysis (or the engine) is wrong."""
+    for indicator, rule, status in unreachable_branches(ruleset):
+        row = reached.filter(
+            (pl.col("indicator") == indicator)
+            & (pl.col("rule") == rule)
+            & (pl.col("status") == status)
+        )
+        assert row.height == 1 and row["len"][0] == 0, (indicator, rule, status)
 
 
 def test_both_practices_score(ruleset) -> None:
@@ -95,3 +201,21 @@ def test_both_practices_score(ruleset) -> None:
         score.indicators.group_by("practice_code").agg(pl.col("denominator").sum())["denominator"]
         > 0
     ).all()
+
+
+# Disease registers no extract can fill with the ruleset's public codes (their only diagnosis
+# or drug clusters are `missing`): CAN_COD, and EPILDRUG_COD for the epilepsy register.
+EMPTY_REGISTERS = ("CAN_REG", "EP_REG")
+
+
+def test_every_disease_register_has_patients_in_every_practice(ruleset) -> None:
+    evaluation = evaluate(load_extract(SAMPLE), ruleset)
+    for register in ruleset.registers.values():
+        if not register.prevalence:
+            continue
+        column = f"reg:{register.id}"
+        per_practice = evaluation.patients.group_by("practice_code").agg(pl.col(column).sum())
+        if register.id in EMPTY_REGISTERS:
+            assert per_practice[column].sum() == 0, register.id
+        else:
+            assert per_practice.height == 2 and (per_practice[column] > 0).all(), register.id

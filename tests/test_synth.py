@@ -6,6 +6,7 @@ tests/test_sample_data.py.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 
 from qofcli import api
+from qofcli.ruleset.model import Ruleset
 from qofcli.synth import (
     EVENTS_SCHEMA,
     PATIENTS_SCHEMA,
@@ -27,11 +29,21 @@ SAMPLE_SIZE, SAMPLE_PRACTICES, SAMPLE_SEED = 3000, 2, 20250401
 
 
 def load_clusters() -> dict[str, list[str]]:
-    """The shipped ruleset's real codes plus the shipped noise codes (as `qof synth` does)."""
+    """The shipped ruleset's real codes plus the shipped noise codes (as `qof synth` uses)."""
     ruleset = api.load_ruleset("qof-2025-26")
     codes = {c.id: list(c.codes) for c in ruleset.clusters.values() if c.codes}
     codes["noise"] = api._noise_codes()
     return codes
+
+
+@pytest.fixture(scope="module")
+def ruleset() -> Ruleset:
+    return api.load_ruleset("qof-2025-26")
+
+
+@pytest.fixture(scope="module")
+def noise() -> list[str]:
+    return api._noise_codes()
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +56,13 @@ def full_clusters(clusters: dict[str, list[str]]) -> dict[str, list[str]]:
     return clusters
 
 
+def make(ruleset: Ruleset, noise: list[str], n: int, practices: int, seed: int, **kw: float):
+    return generate(n, practices, seed, ruleset, noise_codes=noise, **kw)
+
+
 @pytest.fixture(scope="module")
-def sample(full_clusters: dict[str, list[str]]) -> SyntheticExtract:
-    return generate(SAMPLE_SIZE, SAMPLE_PRACTICES, SAMPLE_SEED, full_clusters, START, END)
+def sample(ruleset: Ruleset, noise: list[str]) -> SyntheticExtract:
+    return make(ruleset, noise, SAMPLE_SIZE, SAMPLE_PRACTICES, SAMPLE_SEED)
 
 
 # ------------------------------------------------------------------------------------------
@@ -54,16 +70,16 @@ def sample(full_clusters: dict[str, list[str]]) -> SyntheticExtract:
 # ------------------------------------------------------------------------------------------
 
 
-def test_same_seed_gives_same_frames(full_clusters: dict[str, list[str]]) -> None:
-    first = generate(500, 2, 7, full_clusters, START, END)
-    second = generate(500, 2, 7, full_clusters, START, END)
+def test_same_seed_gives_same_frames(ruleset: Ruleset, noise: list[str]) -> None:
+    first = make(ruleset, noise, 500, 2, 7)
+    second = make(ruleset, noise, 500, 2, 7)
     for name, frame in first.tables().items():
         assert frame.equals(second.tables()[name]), name
 
 
-def test_different_seed_gives_different_frames(full_clusters: dict[str, list[str]]) -> None:
-    first = generate(500, 2, 7, full_clusters, START, END)
-    other = generate(500, 2, 8, full_clusters, START, END)
+def test_different_seed_gives_different_frames(ruleset: Ruleset, noise: list[str]) -> None:
+    first = make(ruleset, noise, 500, 2, 7)
+    other = make(ruleset, noise, 500, 2, 8)
     assert not first.patients.equals(other.patients)
     assert not first.events.equals(other.events)
 
@@ -107,9 +123,12 @@ def test_no_events_before_birth_or_after_leaving(sample: SyntheticExtract) -> No
 def test_bp_events_come_in_same_day_pairs(
     sample: SyntheticExtract, clusters: dict[str, list[str]]
 ) -> None:
+    """Diabetics' and background readings (targeted patients may have half a reading)."""
     systolic, diastolic = set(clusters["SYSBP_COD"]), set(clusters["DIABP_COD"])
+    diabetics = sample.events.filter(pl.col("code").is_in(clusters["DM_COD"]))["patient_id"]
     counts = (
-        sample.events.group_by("patient_id", "date")
+        sample.events.filter(pl.col("patient_id").is_in(diabetics.implode()))
+        .group_by("patient_id", "date")
         .agg(
             sys=pl.col("code").is_in(list(systolic)).sum(),
             dia=pl.col("code").is_in(list(diastolic)).sum(),
@@ -120,8 +139,10 @@ def test_bp_events_come_in_same_day_pairs(
     assert (counts["sys"] == counts["dia"]).all()
 
 
-def test_population_is_england_like(full_clusters: dict[str, list[str]]) -> None:
-    extract = generate(20_000, 4, 3, full_clusters, START, END)
+def test_population_is_england_like(
+    ruleset: Ruleset, noise: list[str], full_clusters: dict[str, list[str]]
+) -> None:
+    extract = make(ruleset, noise, 20_000, 4, 3)
     patients = extract.patients.with_columns(age=age_at(pl.col("date_of_birth"), END))
     adults = patients.filter(pl.col("age") >= 17)
     diabetic_ids = extract.events.filter(pl.col("code").is_in(full_clusters["DM_COD"]))
@@ -138,25 +159,50 @@ def test_population_is_england_like(full_clusters: dict[str, list[str]]) -> None
     assert extract.practices["list_size"].sum() <= patients.height
 
 
-def test_events_per_patient_is_tunable(full_clusters: dict[str, list[str]]) -> None:
-    light = generate(2000, 2, 5, full_clusters, START, END, events_per_patient=8.0)
-    heavy = generate(2000, 2, 5, full_clusters, START, END, events_per_patient=40.0)
+def test_events_per_patient_is_tunable(ruleset: Ruleset, noise: list[str]) -> None:
+    light = make(ruleset, noise, 2000, 2, 5, events_per_patient=8.0)
+    heavy = make(ruleset, noise, 2000, 2, 5, events_per_patient=40.0)
     assert 6 < light.events.height / 2000 < 10
     assert 35 < heavy.events.height / 2000 < 45
 
 
-def test_missing_clusters_are_skipped_silently(clusters: dict[str, list[str]]) -> None:
-    only_some = {k: v for k, v in clusters.items() if k in ("DM_COD", "IFCCHBAM_COD")}
-    extract = generate(1000, 1, 2, only_some, START, END)
-    known = {code for codes in only_some.values() for code in codes}
+def test_missing_clusters_are_skipped_silently(ruleset: Ruleset) -> None:
+    keep = ("DM_COD", "IFCCHBAM_COD", "HYP_COD", "SYSBP_COD", "DIABP_COD")
+    only_some = dataclasses.replace(
+        ruleset,
+        clusters={
+            k: c if k in keep else dataclasses.replace(c, codes=(), terms=())
+            for k, c in ruleset.clusters.items()
+        },
+    )
+    extract = generate(1000, 1, 2, only_some)
+    known = {code for k in keep for code in ruleset.clusters[k].codes}
     assert set(extract.events["code"].unique()) <= known
     assert extract.events.height > 0
+    assert extract.events["code"].is_in(list(ruleset.clusters["HYP_COD"].codes)).any()
 
 
-def test_scales_to_twenty_thousand_patients(full_clusters: dict[str, list[str]]) -> None:
-    extract = generate(20_000, 3, 11, full_clusters, START, END)
+def test_scales_to_twenty_thousand_patients(ruleset: Ruleset, noise: list[str]) -> None:
+    # Speed is measured by benchmarks/run.py, not asserted here.
+    extract = make(ruleset, noise, 20_000, 3, 11)
     assert extract.patients.height == 20_000
     assert extract.practices.height == 3
+
+
+def test_registers_have_prevalence_like_sizes(ruleset: Ruleset, noise: list[str]) -> None:
+    """The ruleset-driven layer fills disease registers near REGISTER_PREVALENCE, using only
+    the codes of the register's own clusters (no rule cluster is background noise)."""
+    from qofcli.engine.evaluate import evaluate
+    from qofcli.extract.load import Extract
+
+    extract = make(ruleset, noise, 20_000, 2, 13)
+    frames = (extract.patients.lazy(), extract.events.lazy(), extract.practices.lazy())
+    evaluation = evaluate(Extract(*frames, "synthetic"), ruleset)
+    share = evaluation.patients.select(pl.col("^reg:.*$").mean()).row(0, named=True)
+    assert 0.10 < share["reg:HYP_REG"] < 0.22
+    assert 0.01 < share["reg:CHD_REG"] < 0.08
+    assert share["reg:DEM_REG"] < 0.03  # not every dementia code is background noise
+    assert 0.06 < share["reg:DM_REG"] < 0.10
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
