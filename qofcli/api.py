@@ -16,6 +16,7 @@ from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
 from qofcli.scoring.achievement import score as score_evaluation
+from qofcli.scoring.claims import Claims, read_claims
 from qofcli.scoring.compare import Comparison, compare_scores, status_changes
 from qofcli.scoring.networks import roll_up
 from qofcli.scoring.payment import Rates, rates_for
@@ -30,6 +31,7 @@ __all__ = [
     "outcomes_from",
     "patient_outcomes",
     "rates_for",
+    "read_claims",
     "score",
     "worklist",
 ]
@@ -52,10 +54,12 @@ def score(
     as_of: date | None = None,
     rates: Rates | None = None,
     by: str = "practice",
+    claims: Claims | None = None,
 ) -> Score:
     """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
-    all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]."""
-    per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates)
+    all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]; `claims`
+    supplies points of protected and manual indicators (`read_claims`)."""
+    per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates, claims)
     return roll_up(per_practice, by)
 
 
@@ -108,13 +112,13 @@ def outcomes_from(
     statuses: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Explain an evaluation patient by patient (the long table is built only here)."""
-    known = list(evaluation.ruleset.indicators)
+    known = [i.id for i in evaluation.ruleset.indicators.values() if i.computed]
     wanted = list(indicators) if indicators else known
     unknown = [i for i in wanted if i not in known]
     if unknown:
         raise UsageError(
-            f"unknown indicator {', '.join(unknown)} in {evaluation.ruleset.id}; "
-            f"choose from {', '.join(known)}"
+            f"unknown indicator {', '.join(unknown)} in {evaluation.ruleset.id} (or declared "
+            f"manually, so without patients); choose from {', '.join(known)}"
         )
     bad = [s for s in statuses or () if s not in STATUSES]
     if bad:
@@ -163,16 +167,12 @@ def synthesise(
         raise UsageError("--patients and --practices must be positive, with patients >= practices")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise UsageError(f"--out {out_dir} is not empty; choose a new folder or add --overwrite")
-    codes = {c.id: list(c.codes) for c in ruleset.clusters.values() if c.codes}
-    in_rules = {code for cluster in codes.values() for code in cluster}
-    codes["noise"] = [c for c in _noise_codes() if c not in in_rules]
     extract = synth.generate(
         n_patients,
         n_practices,
         seed,
-        codes,
-        ruleset.period_start,
-        ruleset.period_end,
+        ruleset,
+        noise_codes=_noise_codes(),
         events_per_patient=events_per_patient,
     )
     synth.write_extract(extract, out_dir, fmt, overwrite=overwrite)  # type: ignore[arg-type]

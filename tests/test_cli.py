@@ -78,7 +78,7 @@ def test_version() -> None:
 def test_rulesets_lists_counts_and_points(ruleset) -> None:
     result = run("rulesets")
     assert result.exit_code == 0
-    row = next(line for line in result.stdout.splitlines() if "qof-2025-26" in line)
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ qof-2025-26"))
     assert "v50" in row
     assert f" {indicator_count(ruleset)} " in row
     assert f" {ruleset.total_points:g} " in row

@@ -60,6 +60,22 @@ PrevalenceOpt = Annotated[
         help="What-if national prevalence: CSV 'register,prevalence' (% of the whole list).",
     ),
 ]
+ProtectedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--protected-points",
+        help="Income-protected points: CSV 'practice_code,indicator,points' (e.g. the "
+        "practice's 2023/24 points for qof-2024-25). Without it their points are not computed.",
+    ),
+]
+DeclarationsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--declarations",
+        help="Manually declared indicators (QI modules): CSV 'practice_code,indicator,achieved' "
+        "with yes/no. Without it their points are not computed.",
+    ),
+]
 
 
 def rates_from_options(
@@ -89,6 +105,8 @@ def score(
     point_value: PointValueOpt = None,
     list_size: ListSizeOpt = None,
     national_prevalence: PrevalenceOpt = None,
+    protected_points: ProtectedOpt = None,
+    declarations: DeclarationsOpt = None,
 ) -> None:
     """Score an extract: registers, prevalence, achievement, points and £ for each practice.
 
@@ -97,8 +115,9 @@ def score(
     """
     rules, data = ruleset_and_extract(ruleset, extract)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
+    claims = api.read_claims(rules, protected_points, declarations)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(data, rules, parse_as_of(as_of), rates, by.value)
+        result = api.score(data, rules, parse_as_of(as_of), rates, by.value, claims)
     if fmt is ScoreFormat.table:
         if output is not None:
             raise UsageError("--output needs --format csv, json or parquet")

@@ -78,7 +78,7 @@ def evaluate(extract: Extract, ruleset: m.Ruleset, as_of: date | None = None) ->
         ).fill_null(False)
         facts = facts.with_columns(on_register.alias(register_column(register_id)))
     columns, book_rows = [], []
-    for indicator in ruleset.indicators.values():
+    for indicator in (i for i in ruleset.indicators.values() if i.computed):
         expr, rows = _indicator_expr(compiler, ruleset, indicator)
         columns.append(expr.alias(indicator_column(indicator.id)))
         book_rows += rows
@@ -110,5 +110,6 @@ def _indicator_expr(
         return book.add(status, action.reason, f"denominator {step.number}", step.description)
 
     denominator = compiler.chain(indicator.denominator, denominator_leaf)
+    assert indicator.register is not None  # computed indicators have one (checked on load)
     on_register = pl.col(register_column(indicator.register))
     return pl.when(on_register).then(denominator).otherwise(None), book.rows

@@ -37,11 +37,16 @@ def render_score(score: Score, console: Console) -> None:
         console.print(_unit_line(unit, key), highlight=False)
         console.print(_register_table(registers.get((code,))))
         console.print(_indicator_table(indicators.get((code,)), score.in_year))
+        if (score.indicators["payment"] != "achievement").any():
+            console.print(_PAYMENT_LEGEND, markup=False, highlight=False)
         console.print(_domain_table(domains.get((code,)), "Domains"))
     console.print()
     console.print(_totals_line(score), highlight=False)
     console.print(_domain_table(score.domain_totals, "Domains, whole run"))
-    for note in score.indicators["pounds_note"].drop_nulls().unique().sort():
+    for note in score.indicators["points_note"].drop_nulls().unique().sort():
+        console.print(note, style="yellow", markup=False, highlight=False)
+    money = score.indicators.filter(pl.col("points_note").is_null())["pounds_note"]
+    for note in money.drop_nulls().unique().sort():
         console.print(f"£ not computed: {note}", style="yellow", markup=False, highlight=False)
 
 
@@ -87,6 +92,9 @@ def _points_and_money(row: dict[str, object]) -> str:
     unpriced = row.get("unpriced_points") or 0.0
     if unpriced:
         text += f" ({unpriced:.2f} points have no £)"
+    missing = row.get("points_not_computed") or 0.0
+    if missing:
+        text += f" ({missing:g} points not computed: protected or declared, see notes)"
     return text
 
 
@@ -112,21 +120,40 @@ def _indicator_table(frame: pl.DataFrame | None, in_year: bool) -> Table:
         table.add_column(header, justify="left" if header == "Indicator" else "right")
     for row in [] if frame is None else frame.to_dicts():
         cells = [
-            row["indicator"],
-            f"{row['denominator']:,}",
-            f"{row['numerator']:,}",
-            f"{row['pca']:,}",
-            f"{row['excluded']:,}",
+            row["indicator"] + _PAYMENT_MARK.get(row["payment"], ""),
+            _count(row["denominator"]),
+            _count(row["numerator"]),
+            _count(row["pca"]),
+            _count(row["excluded"]),
             _number(row["achievement"], 1),
-            f"{row['lower']:g}-{row['upper']:g}",
-            f"{row['points']:.2f}/{row['max_points']:g}",
+            _range(row),
+            _points(row),
             _money(row["pounds"]),
             _money(row["max_pounds"]),
         ]
         if in_year:
-            cells += [f"{row['patients_needed']:,}", _money(row["pounds_remaining"])]
+            cells += [_count(row["patients_needed"]), _money(row["pounds_remaining"])]
         table.add_row(*cells)
     return table
+
+
+# Marks in the indicator column for points that do not follow this year's achievement.
+_PAYMENT_MARK = {"protected": "*", "manual": "+"}
+_PAYMENT_LEGEND = (
+    "* income-protected: achievement shown, points from --protected-points; "
+    "+ declared by the practice (--declarations)"
+)
+
+
+def _range(row: dict[str, object]) -> str:
+    if row["lower"] is None or row["upper"] is None:
+        return "-"
+    return f"{row['lower']:g}-{row['upper']:g}"
+
+
+def _points(row: dict[str, object]) -> str:
+    points = "-" if row["points"] is None else f"{row['points']:.2f}"
+    return f"{points}/{row['max_points']:g}"
 
 
 def _domain_table(frame: pl.DataFrame | None, title: str) -> Table:

@@ -53,17 +53,31 @@ def _check_date_ref(ruleset: m.Ruleset, ref: m.DateRef, where: str) -> None:
 
 def _check_indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> None:
     where = indicator.origin or indicator.id
-    if indicator.register not in ruleset.registers:
-        raise RulesetError(f"{where}: unknown register {indicator.register!r}")
-    if not 0 <= indicator.lower < indicator.upper <= 100:
-        raise RulesetError(
-            f"{where}: thresholds must satisfy 0 <= lower < upper <= 100 "
-            f"(got {indicator.lower:g} and {indicator.upper:g})"
-        )
     if indicator.points < 0:
         raise RulesetError(f"{where}: points must not be negative")
+    _check_thresholds(indicator, where)
+    if indicator.register is not None and indicator.register not in ruleset.registers:
+        raise RulesetError(f"{where}: unknown register {indicator.register!r}")
+    if not indicator.computed:
+        return
     _check_chain(ruleset, indicator.denominator, f"{where}: denominator", needs_reason=True)
     _check_chain(ruleset, indicator.numerator, f"{where}: numerator", needs_reason=False)
+
+
+def _check_thresholds(indicator: m.Indicator, where: str) -> None:
+    """Achievement-paid indicators need 0 <= lower < upper <= 100; others may leave both out."""
+    lower, upper = indicator.lower, indicator.upper
+    if lower is None and upper is None and indicator.payment != "achievement":
+        return
+    if lower is None or upper is None or not 0 <= lower < upper <= 100:
+        raise RulesetError(
+            f"{where}: thresholds must satisfy 0 <= lower < upper <= 100 "
+            f"(got {_number(lower)} and {_number(upper)})"
+        )
+
+
+def _number(value: float | None) -> str:
+    return "none" if value is None else f"{value:g}"
 
 
 def _check_chain(

@@ -22,6 +22,7 @@ _INDICATOR_ATTRIBUTES = (
     "lower",
     "upper",
     "prevalence_adjusted",
+    "payment",
     "description",
 )
 
@@ -155,7 +156,7 @@ def _register_changes(a: Mapping[str, m.Register], b: Mapping[str, m.Register]) 
         yield Change("register", register_id, "added", after=b[register_id].description)
     for register_id in sorted(a.keys() & b.keys()):
         old, new = a[register_id], b[register_id]
-        for attribute in ("indicator", "points", "prevalence", "description"):
+        for attribute in ("indicator", "points", "prevalence", "payment", "description"):
             before, after = getattr(old, attribute), getattr(new, attribute)
             if before != after:
                 yield Change(
@@ -221,10 +222,12 @@ def _text(value: object) -> str:
 
 
 def _indicator_text(indicator: m.Indicator) -> str:
-    return (
-        f"{indicator.description} ({indicator.register}, {indicator.points:g} points, "
-        f"{indicator.lower:g}-{indicator.upper:g}%)"
-    )
+    where = indicator.register or indicator.payment
+    if indicator.lower is None or indicator.upper is None:
+        band = "declared" if indicator.payment == "manual" else "thresholds unknown"
+    else:
+        band = f"{indicator.lower:g}-{indicator.upper:g}%"
+    return f"{indicator.description} ({where}, {indicator.points:g} points, {band})"
 
 
 def _field_text(field: m.Field) -> str:

@@ -36,16 +36,25 @@ MANIFEST_KEYS = frozenset(
         "extends",
         "remove_indicators",
         "indicator_overrides",
+        "register_overrides",
     }
 )
 REGISTER_KEYS = frozenset(
     {"id", "description", "rules", "indicator", "points", "prevalence", "age_rule"}
-    | {"source", "confidence"}
+    | {"source", "confidence", "payment", "prevalence_adjusted"}
 )
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
-    | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted"}
+    | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted", "payment"}
 )
+INDICATOR_OVERRIDES = frozenset(
+    {"points", "lower", "upper", "description", "confidence", "source"}
+    | {"prevalence_adjusted", "payment"}
+)
+REGISTER_OVERRIDES = frozenset(
+    {"points", "payment", "prevalence_adjusted", "description", "confidence", "source"}
+)
+REGISTER_PAYMENTS = ("achievement", "protected")
 _DATE_REF = re.compile(
     r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*(day|days|month|months|year|years))?\s*$"
 )
@@ -101,6 +110,7 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
             raise RulesetError(f"{where}: remove_indicators names unknown indicator {removed!r}")
         del indicators[removed]
     _apply_overrides(indicators, manifest.get("indicator_overrides", {}), where)
+    _apply_register_overrides(registers, manifest.get("register_overrides", {}), where)
 
     return m.Ruleset(
         id=ruleset_id,
@@ -202,20 +212,55 @@ def _percent(value: Any, where: str) -> float:
 
 
 def _apply_overrides(indicators: dict[str, m.Indicator], raw: dict[str, Any], where: Path) -> None:
-    allowed = {"points", "lower", "upper", "description", "confidence", "source"}
-    allowed |= {"prevalence_adjusted"}
     for indicator_id, changes in raw.items():
         if indicator_id not in indicators:
             raise RulesetError(f"{where}: indicator_overrides names unknown {indicator_id!r}")
-        unknown = set(changes) - allowed
-        if unknown:
-            raise RulesetError(
-                f"{where}: indicator_overrides.{indicator_id}: cannot override {sorted(unknown)}"
-            )
+        at = f"{where}: indicator_overrides.{indicator_id}"
+        _check_override_keys(changes, INDICATOR_OVERRIDES, at)
         if "prevalence_adjusted" in changes:
-            at = f"{where}: indicator_overrides.{indicator_id}"
             _flag(changes, "prevalence_adjusted", True, at)
+        if "payment" in changes:
+            _payment_kind(changes, m.PAYMENTS, at)
         indicators[indicator_id] = replace(indicators[indicator_id], **changes)
+
+
+def _apply_register_overrides(
+    registers: dict[str, m.Register], raw: dict[str, Any], where: Path
+) -> None:
+    """`[register_overrides.ID]`: register points and how they are paid, without a copy."""
+    for register_id, changes in raw.items():
+        if register_id not in registers:
+            raise RulesetError(f"{where}: register_overrides names unknown {register_id!r}")
+        at = f"{where}: register_overrides.{register_id}"
+        _check_override_keys(changes, REGISTER_OVERRIDES, at)
+        if "points" in changes:
+            changes = {**changes, "points": _non_negative(changes["points"], f"{at}: points")}
+        if "prevalence_adjusted" in changes:
+            _flag(changes, "prevalence_adjusted", True, at)
+        if "payment" in changes:
+            _payment_kind(changes, REGISTER_PAYMENTS, at)
+        registers[register_id] = replace(registers[register_id], **changes)
+
+
+def _check_override_keys(changes: Any, allowed: frozenset[str], where: str) -> None:
+    if not isinstance(changes, dict):
+        raise RulesetError(f"{where}: expected a table of changes")
+    unknown = set(changes) - allowed
+    if unknown:
+        raise RulesetError(f"{where}: cannot override {sorted(unknown)}")
+
+
+def _non_negative(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise RulesetError(f"{where} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _payment_kind(raw: dict[str, Any], allowed: tuple[str, ...], where: str) -> str:
+    value = raw.get("payment", "achievement")
+    if value not in allowed:
+        raise RulesetError(f"{where}: payment must be one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
 
 
 # ---- clusters ---------------------------------------------------------------------------
@@ -470,8 +515,10 @@ def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
         description=str(raw.get("description", "")),
         rules=_parse_steps(_require(raw, "rules", where), f"{where}: rules"),
         indicator=raw.get("indicator"),
-        points=float(raw.get("points", 0)),
+        points=_non_negative(raw.get("points", 0), f"{where}: points"),
         prevalence=bool(raw.get("prevalence", True)),
+        payment=_payment_kind(raw, REGISTER_PAYMENTS, where),  # type: ignore[arg-type]
+        prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
         age_rule=str(raw.get("age_rule", "")),
         source=str(raw.get("source", "")),
         confidence=str(raw.get("confidence", "")),
@@ -481,28 +528,54 @@ def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
 
 def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
     _reject_unknown(raw, INDICATOR_KEYS, where)
-    thresholds = _require(raw, "thresholds", where)
+    payment = _payment_kind(raw, m.PAYMENTS, where)
+    if payment == "manual":
+        present = sorted({"register", "thresholds", "denominator", "numerator"} & set(raw))
+        if present:
+            raise RulesetError(f"{where}: a manual indicator has no {', '.join(present)}")
     try:
-        lower, upper = float(thresholds["lower"]), float(thresholds["upper"])
         points = float(_require(raw, "points", where))
-    except (KeyError, TypeError, ValueError):
-        raise RulesetError(f"{where}: points and thresholds lower/upper must be numbers") from None
+    except (TypeError, ValueError):
+        raise RulesetError(f"{where}: points must be a number") from None
+    lower, upper = _thresholds(raw, payment, where)
     return m.Indicator(
         id=_require(raw, "id", where),
         description=str(raw.get("description", "")),
-        register=_require(raw, "register", where),
+        register=None if payment == "manual" else _require(raw, "register", where),
         points=points,
         lower=lower,
         upper=upper,
-        denominator=_parse_steps(_require(raw, "denominator", where), f"{where}: denominator"),
-        numerator=_parse_steps(_require(raw, "numerator", where), f"{where}: numerator"),
+        denominator=_chain(raw, "denominator", payment, where),
+        numerator=_chain(raw, "numerator", payment, where),
         group=str(raw.get("group", "")),
         confidence=str(raw.get("confidence", "")),
         source=str(raw.get("source", "")),
         aliases=tuple(raw.get("aliases", ())),
         prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
+        payment=payment,  # type: ignore[arg-type]
         origin=where,
     )
+
+
+def _thresholds(raw: dict[str, Any], payment: str, where: str) -> tuple[float | None, float | None]:
+    """Required for achievement-paid indicators; optional (unknown) for protected ones."""
+    if "thresholds" not in raw and payment != "achievement":
+        return None, None
+    thresholds = _require(raw, "thresholds", where)
+    try:
+        return float(thresholds["lower"]), float(thresholds["upper"])
+    except (KeyError, TypeError, ValueError):
+        raise RulesetError(f"{where}: thresholds lower/upper must be numbers") from None
+
+
+def _chain(raw: dict[str, Any], key: str, payment: str, where: str) -> tuple[m.Step, ...]:
+    """Manual indicators have no rules; a protected one may have none (its achievement is then
+    not computed) but then has neither chain."""
+    if payment == "manual":
+        return ()
+    if payment == "protected" and "denominator" not in raw and "numerator" not in raw:
+        return ()
+    return _parse_steps(_require(raw, key, where), f"{where}: {key}")
 
 
 def _flag(raw: dict[str, Any], key: str, default: bool, where: str) -> bool:

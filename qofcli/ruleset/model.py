@@ -15,6 +15,12 @@ ValueOp = Literal["lt", "le", "gt", "ge", "eq"]
 DATE_OPS: tuple[str, ...] = ("after", "on_or_after", "before", "on_or_before", "same_day")
 VALUE_OPS: tuple[str, ...] = ("lt", "le", "gt", "ge", "eq")
 
+# How an indicator's points are found (rulesets/README.md, "Payment"): from this year's
+# achievement; fixed at an earlier year's points supplied by the user (income protection); or
+# declared by the practice (no rules: quality-improvement modules).
+PAYMENTS: tuple[str, ...] = ("achievement", "protected", "manual")
+PaymentKind = Literal["achievement", "protected", "manual"]
+
 # Fields every ruleset may use without declaring them.
 BUILTIN_DATE_FIELDS = ("REG_DAT", "DOB")
 
@@ -204,6 +210,8 @@ class Register:
     indicator: str | None = None  # the register indicator id, e.g. DM017
     points: float = 0.0
     prevalence: bool = True  # False for cohorts that are not disease registers
+    payment: PaymentKind = "achievement"  # register points: full if non-empty, or protected
+    prevalence_adjusted: bool = True  # False: register points paid on list size only
     age_rule: str = ""
     source: str = ""
     confidence: str = ""
@@ -212,14 +220,18 @@ class Register:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A paid indicator: register, points, thresholds and ordered rule chains."""
+    """A paid indicator: register, points, thresholds and ordered rule chains.
+
+    A `manual` indicator has no register, thresholds or rules; a `protected` one may lack
+    thresholds (its points come from the user, not from its achievement).
+    """
 
     id: str
     description: str
-    register: str
+    register: str | None
     points: float
-    lower: float
-    upper: float
+    lower: float | None
+    upper: float | None
     denominator: tuple[Step, ...]
     numerator: tuple[Step, ...]
     group: str = ""
@@ -227,7 +239,14 @@ class Indicator:
     source: str = ""
     aliases: tuple[str, ...] = ()
     prevalence_adjusted: bool = True  # False: paid on list size (CPI) only, no APDF
+    payment: PaymentKind = "achievement"
     origin: str = ""
+
+    @property
+    def computed(self) -> bool:
+        """Whether the engine evaluates it: manual indicators, and protected ones whose rules
+        are not known, have no rule chains."""
+        return bool(self.denominator)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import polars as pl
 from qofcli.engine.compile import register_column
 from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
 from qofcli.extract import Extract
+from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.claims import Claims, no_claims, settle_points
 from qofcli.scoring.payment import MONEY_COLUMNS, Rates, price, rates_for, summarise
 from qofcli.scoring.points import points_expr
 from qofcli.scoring.progress import with_progress
@@ -26,6 +28,8 @@ INDICATOR_COLUMNS = (
     "achievement",
     "points",
     "max_points",
+    "payment",
+    "points_note",
     "lower",
     "upper",
     "prevalence_adjusted",
@@ -69,13 +73,24 @@ class Score:
         return self.evaluation.achievement_date < self.evaluation.ruleset.period_end
 
 
-def score(evaluation: Evaluation, extract: Extract, rates: Rates | None = None) -> Score:
-    """Aggregate per practice; patient rows are never materialised in long form here."""
+def score(
+    evaluation: Evaluation,
+    extract: Extract,
+    rates: Rates | None = None,
+    claims: Claims | None = None,
+) -> Score:
+    """Aggregate per practice; patient rows are never materialised in long form here.
+
+    `claims` holds the user's points for protected and manual indicators (scoring/claims.py).
+    """
     rates = rates or rates_for(evaluation.ruleset)
+    claims = claims or no_claims()
     counts = _outcome_counts(evaluation)
     practices = _practices(evaluation, extract)
+    claims.check_practices(practices["practice_code"].to_list())
     registers = _register_table(evaluation, practices)
-    indicators = _priced(_indicator_table(evaluation, counts, practices), registers, rates)
+    table = _indicator_table(evaluation, counts, practices)
+    indicators = _priced(table, registers, rates, claims)
     reasons = (
         counts.filter(pl.col("reason").is_not_null())
         .group_by("practice_code", "indicator", "reason", "reason_type")
@@ -99,7 +114,10 @@ def assemble(
     per_unit = summarise(indicators, [key])
     units = (
         units.join(per_unit, on=key, how="left")
-        .with_columns(pl.col(c).fill_null(0.0) for c in ("points", "max_points", "unpriced_points"))
+        .with_columns(
+            pl.col(c).fill_null(0.0)
+            for c in ("points", "max_points", "unpriced_points", "points_not_computed")
+        )
         .sort(key)
     )
     members = units.height if key == PRACTICE else int(units["practices"].list.len().sum())
@@ -115,12 +133,20 @@ def assemble(
     )
 
 
-def _priced(indicators: pl.DataFrame, registers: pl.DataFrame, rates: Rates) -> pl.DataFrame:
+def _priced(
+    indicators: pl.DataFrame, registers: pl.DataFrame, rates: Rates, claims: Claims
+) -> pl.DataFrame:
     sizes = registers.select(
         "practice_code", "register", "list_size", pl.col("size").alias("register_size")
     )
     joined = indicators.join(sizes, on=["practice_code", "register"], how="left")
-    return with_progress(price(joined, rates)).select(INDICATOR_COLUMNS)
+    if joined["list_size"].null_count():  # manual indicators have no register
+        lists = registers.select("practice_code", "list_size").unique("practice_code")
+        joined = joined.drop("list_size").join(lists, on="practice_code", how="left")
+    priced = price(settle_points(joined, claims), rates).with_columns(
+        pl.coalesce("points_note", "pounds_note").alias("pounds_note")
+    )
+    return with_progress(priced).select(INDICATOR_COLUMNS)
 
 
 def _outcome_counts(evaluation: Evaluation) -> pl.DataFrame:
@@ -184,33 +210,10 @@ def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
 def _indicator_table(
     evaluation: Evaluation, counts: pl.DataFrame, practices: pl.DataFrame
 ) -> pl.DataFrame:
-    ruleset = evaluation.ruleset
-    meta = pl.DataFrame(
-        [
-            (
-                i.id,
-                i.register,
-                i.group,
-                i.prevalence_adjusted,
-                i.points,
-                i.lower,
-                i.upper,
-                i.description,
-            )
-            for i in ruleset.indicators.values()
-        ],
-        schema={
-            "indicator": pl.String,
-            "register": pl.String,
-            "group": pl.String,
-            "prevalence_adjusted": pl.Boolean,
-            "max_points": pl.Float64,
-            "lower": pl.Float64,
-            "upper": pl.Float64,
-            "description": pl.String,
-        },
-        orient="row",
-    )
+    """Counts, achievement and achievement points per practice and paid item (indicators and
+    register indicators with points); items without patient-level results get null counts."""
+    meta = _paid_items(evaluation.ruleset)
+    computed = [i.id for i in evaluation.ruleset.indicators.values() if i.computed]
     per_status = counts.group_by("practice_code", "indicator").agg(
         _count_where(pl.col("status").is_in([ACHIEVED, NOT_ACHIEVED]), "denominator"),
         _count_where(pl.col("status") == ACHIEVED, "numerator"),
@@ -218,8 +221,9 @@ def _indicator_table(
         _count_where(pl.col("status") == EXCLUDED, "excluded"),
     )
     grid = practices.select("practice_code").join(meta, how="cross")
+    counted = pl.col("indicator").is_in(computed)
     table = grid.join(per_status, on=["practice_code", "indicator"], how="left").with_columns(
-        pl.col(c).fill_null(0) for c in COUNT_COLUMNS
+        pl.when(counted).then(pl.col(c).fill_null(0)).alias(c) for c in COUNT_COLUMNS
     )
     achievement = (
         pl.when(pl.col("denominator") > 0)
@@ -235,6 +239,42 @@ def _indicator_table(
         )
         .sort("practice_code", "indicator")
     )
+
+
+_META_SCHEMA = {
+    "indicator": pl.String,
+    "register": pl.String,
+    "group": pl.String,
+    "prevalence_adjusted": pl.Boolean,
+    "max_points": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "description": pl.String,
+    "payment": pl.String,
+}
+
+
+def _paid_items(ruleset: Ruleset) -> pl.DataFrame:
+    """One row per indicator, plus one per register whose points are protected (e.g. DM017 in
+    2024/25). Register points paid on achievement (full points for a non-empty register, years
+    before 2023/24) are counted by `qof rulesets` but not scored yet: no shipped ruleset has any."""
+    rows = [
+        (i.id, i.register, i.group, i.prevalence_adjusted, i.points, i.lower, i.upper)
+        + (i.description, i.payment)
+        for i in ruleset.indicators.values()
+    ]
+    rows += [
+        (r.indicator or r.id, r.id, _group(r.indicator or r.id), r.prevalence_adjusted, r.points)
+        + (None, None, r.description, r.payment)
+        for r in ruleset.registers.values()
+        if r.points > 0 and r.payment == "protected"
+    ]
+    return pl.DataFrame(rows, schema=_META_SCHEMA, orient="row")
+
+
+def _group(indicator_id: str) -> str:
+    """DM017 -> DM: the indicator group of a register indicator."""
+    return indicator_id.rstrip("0123456789")
 
 
 def _count_where(condition: pl.Expr, name: str) -> pl.Expr:

@@ -35,6 +35,7 @@ _INDICATOR_CONSTANTS = (
     "lower",
     "upper",
     "prevalence_adjusted",
+    "payment",
     "description",
 )
 
@@ -94,9 +95,11 @@ def _indicators(indicators: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame
         .group_by(UNIT, "indicator")
         .agg(
             *(pl.col(c).first() for c in _INDICATOR_CONSTANTS),
-            *(pl.col(c).sum() for c in COUNT_COLUMNS),
-            *(_sum_known(c) for c in ("pounds", "max_pounds")),
+            *(_sum_known(c) for c in COUNT_COLUMNS),
+            *(_sum_known(c) for c in ("pounds", "max_pounds", "points")),
+            pl.col("points_note").drop_nulls().first(),
             pl.col("pounds_note").drop_nulls().first(),
+            pl.col("points").is_null().any().alias("_points_missing"),
         )
     )
     achievement = (
@@ -104,8 +107,18 @@ def _indicators(indicators: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame
         .then(100.0 * pl.col("numerator") / pl.col("denominator"))
         .alias("achievement")
     )
-    points = points_expr(
-        pl.col("achievement"), pl.col("lower"), pl.col("upper"), pl.col("max_points")
+    # Points follow pooled achievement where achievement pays; otherwise (protected, declared,
+    # register points) they are the members' points summed, null if any member's is unknown.
+    points = (
+        pl.when((pl.col("payment") == "achievement") & pl.col("upper").is_not_null())
+        .then(
+            points_expr(
+                pl.col("achievement"), pl.col("lower"), pl.col("upper"), pl.col("max_points")
+            )
+        )
+        .when(pl.col("_points_missing"))
+        .then(None)
+        .otherwise(pl.col("points"))
     )
     columns = [UNIT if c == PRACTICE else c for c in INDICATOR_COLUMNS]
     return (

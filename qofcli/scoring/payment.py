@@ -20,7 +20,14 @@ import polars as pl
 from qofcli.errors import UsageError
 from qofcli.ruleset.model import Ruleset
 
-MONEY_COLUMNS = ("points", "max_points", "pounds", "max_pounds", "unpriced_points")
+MONEY_COLUMNS = (
+    "points",
+    "max_points",
+    "pounds",
+    "max_pounds",
+    "unpriced_points",
+    "points_not_computed",
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,9 @@ def summarise(indicators: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     """Points and £ summed by `keys` (none: one row for the whole table).
 
     `pounds` sums the indicators whose £ is known (null if none is); `unpriced_points` says how
-    many of the points earned carry no £, so a partial sum is never mistaken for the whole.
+    many of the points earned carry no £, so a partial sum is never mistaken for the whole;
+    `points_not_computed` sums the maximum points of rows whose points are unknown (protected or
+    declared indicators without the user's file), which `points` leaves out.
     """
     priced = pl.col("pounds").is_not_null()
     aggregations = [
@@ -200,6 +209,7 @@ def summarise(indicators: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
         .then(pl.col("max_pounds").sum())
         .alias("max_pounds"),
         pl.col("points").filter(~priced).sum().alias("unpriced_points"),
+        pl.col("max_points").filter(pl.col("points").is_null()).sum().alias("points_not_computed"),
     ]
     if not keys:
         return indicators.select(aggregations)

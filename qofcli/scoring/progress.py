@@ -27,11 +27,18 @@ def patients_needed_expr() -> pl.Expr:
     return pl.max_horizontal(target - pl.col("numerator"), pl.lit(0, dtype=pl.Int64))
 
 
+def _moves_with_achievement() -> pl.Expr:
+    """Rows whose points follow this year's achievement (not protected, declared or registers)."""
+    return (pl.col("payment") == "achievement") & pl.col("upper").is_not_null()
+
+
 def with_progress(indicators: pl.DataFrame) -> pl.DataFrame:
-    """Add patients_needed and pounds_remaining (max £ − current £) to an indicator table."""
+    """Add patients_needed and pounds_remaining (max £ − current £) to an indicator table; both
+    are null where points do not follow achievement (protected, manual, register indicators)."""
+    moves = _moves_with_achievement()
     return indicators.with_columns(
-        patients_needed_expr().alias("patients_needed"),
-        (pl.col("max_pounds") - pl.col("pounds")).alias("pounds_remaining"),
+        pl.when(moves).then(patients_needed_expr()).alias("patients_needed"),
+        pl.when(moves).then(pl.col("max_pounds") - pl.col("pounds")).alias("pounds_remaining"),
     )
 
 
@@ -39,7 +46,9 @@ def marginal_expr() -> tuple[pl.Expr, pl.Expr]:
     """Points and £ gained if one more patient in the denominator achieved (numerator + 1)."""
     one_more = 100.0 * (pl.col("numerator") + 1) / pl.col("denominator")
     gained = (
-        points_expr(one_more, pl.col("lower"), pl.col("upper"), pl.col("max_points"))
+        pl.when(_moves_with_achievement())
+        .then(points_expr(one_more, pl.col("lower"), pl.col("upper"), pl.col("max_points")))
+        .otherwise(pl.col("points"))
         - pl.col("points")
     ).clip(lower_bound=0.0)
     per_point = pl.when(pl.col("max_points") > 0).then(pl.col("max_pounds") / pl.col("max_points"))
