@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pytest
 from mini_extract import MINI, Patients, build, list_only, practices, row, write_csv
 from typer.testing import CliRunner
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from qofcli import api
 from qofcli.cli import app
 from qofcli.errors import RulesetError, UsageError
+from qofcli.extract import load_extract
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Payment
 from qofcli.scoring.payment import apdf, cpi, pounds, rates_for, read_national_prevalence
@@ -305,3 +307,19 @@ def test_score_table_shows_money(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "£ per point 200.00" in result.stdout
     assert "£ not computed: no national prevalence for DM_REG" in result.stdout
+
+
+def test_a_cohort_indicator_is_priced_on_its_prevalence_register() -> None:
+    """MH indicators count MH1_REG patients but are adjusted by MH_REG prevalence (MH001)."""
+    ruleset = api.load_ruleset("qof-2025-26")
+    assert ruleset.indicators["MH002"].prevalence_register == "MH_REG"
+    extract = load_extract(Path(__file__).resolve().parents[1] / "sample_data")
+    rates = rates_for(ruleset, national_prevalence={"MH_REG": 1.0})
+    score = api.score(extract, ruleset, rates=rates)
+    registers = {(r["practice_code"], r["register"]): r for r in score.registers.to_dicts()}
+    for mh002 in score.indicators.filter(pl.col("indicator") == "MH002").to_dicts():
+        mh = registers[(mh002["practice_code"], "MH_REG")]
+        # APDF = practice MH_REG prevalence / national 1.0%, by hand from the register table.
+        expected = (mh["size"] / mh["list_size"]) / 0.01
+        assert mh002["apdf"] == pytest.approx(expected)
+        assert mh002["register"] == "MH1_REG"

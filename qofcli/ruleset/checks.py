@@ -53,6 +53,9 @@ def _check_date_ref(ruleset: m.Ruleset, ref: m.DateRef, where: str) -> None:
 
 def _check_indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> None:
     where = indicator.origin or indicator.id
+    chosen = indicator.prevalence_register
+    if chosen is not None and not getattr(ruleset.registers.get(chosen), "prevalence", False):
+        raise RulesetError(f"{where}: prevalence_register {chosen!r} is not a disease register")
     if indicator.points < 0:
         raise RulesetError(f"{where}: points must not be negative")
     _check_thresholds(indicator, where)

@@ -46,6 +46,7 @@ REGISTER_KEYS = frozenset(
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
     | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted", "payment"}
+    | {"prevalence_register"}
 )
 INDICATOR_OVERRIDES = frozenset(
     {"points", "lower", "upper", "description", "confidence", "source"}
@@ -552,6 +553,7 @@ def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
         source=str(raw.get("source", "")),
         aliases=tuple(raw.get("aliases", ())),
         prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
+        prevalence_register=raw.get("prevalence_register"),
         payment=payment,  # type: ignore[arg-type]
         origin=where,
     )

@@ -239,6 +239,9 @@ class Indicator:
     source: str = ""
     aliases: tuple[str, ...] = ()
     prevalence_adjusted: bool = True  # False: paid on list size (CPI) only, no APDF
+    # The disease register whose prevalence adjusts payment, when the indicator's own register
+    # is a narrower cohort (e.g. MH indicators on MH1_REG are adjusted by MH_REG).
+    prevalence_register: str | None = None
     payment: PaymentKind = "achievement"
     origin: str = ""
 

@@ -90,7 +90,12 @@ def score(
     claims.check_practices(practices["practice_code"].to_list())
     registers = _register_table(evaluation, practices)
     table = _indicator_table(evaluation, counts, practices)
-    indicators = _priced(table, registers, rates, claims)
+    pricing = {
+        i.id: i.prevalence_register
+        for i in evaluation.ruleset.indicators.values()
+        if i.prevalence_register
+    }
+    indicators = _priced(table, registers, rates, claims, pricing)
     reasons = (
         counts.filter(pl.col("reason").is_not_null())
         .group_by("practice_code", "indicator", "reason", "reason_type")
@@ -134,17 +139,29 @@ def assemble(
 
 
 def _priced(
-    indicators: pl.DataFrame, registers: pl.DataFrame, rates: Rates, claims: Claims
+    indicators: pl.DataFrame,
+    registers: pl.DataFrame,
+    rates: Rates,
+    claims: Claims,
+    prevalence_registers: dict[str, str],
 ) -> pl.DataFrame:
     sizes = registers.select(
         "practice_code", "register", "list_size", pl.col("size").alias("register_size")
     )
-    joined = indicators.join(sizes, on=["practice_code", "register"], how="left")
+    # Price on the register whose prevalence adjusts payment (usually the indicator's own).
+    priced_on = pl.col("indicator").replace_strict(
+        prevalence_registers, default=pl.col("_cohort"), return_dtype=pl.String
+    )
+    swapped = indicators.rename({"register": "_cohort"}).with_columns(priced_on.alias("register"))
+    joined = swapped.join(sizes, on=["practice_code", "register"], how="left")
     if joined["list_size"].null_count():  # manual indicators have no register
         lists = registers.select("practice_code", "list_size").unique("practice_code")
         joined = joined.drop("list_size").join(lists, on="practice_code", how="left")
-    priced = price(settle_points(joined, claims), rates).with_columns(
-        pl.coalesce("points_note", "pounds_note").alias("pounds_note")
+    priced = (
+        price(settle_points(joined, claims), rates)
+        .with_columns(pl.coalesce("points_note", "pounds_note").alias("pounds_note"))
+        .drop("register")
+        .rename({"_cohort": "register"})
     )
     return with_progress(priced).select(INDICATOR_COLUMNS)
 
