@@ -90,7 +90,8 @@ def field_frame(
         ],
         engine="streaming",
     )
-    wide = _summary_fields(summary, plan)
+    patients = people.select(pl.len()).collect().item()
+    wide = _summary_fields(summary, plan, patients)
     wide = _same_day_fields(summary, plan, wide)
     builtins = sorted(
         {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
@@ -202,9 +203,12 @@ def _matched(
     )
 
 
-def _summary_fields(summary: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
-    """Fields with fixed windows, each reduced over its clusters' summary rows."""
-    wide = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
+def _summary_fields(summary: pl.DataFrame, plan: _Plan, patients: int) -> pl.DataFrame:
+    """Fields with fixed windows, each reduced over its clusters' summary rows.
+
+    Patient ids are dense (0..n-1), so each field's values are scattered into a full-length
+    column by id instead of joined: one frame of n rows, no hash join per field."""
+    columns: dict[str, pl.Series] = {}
     parts = summary.partition_by("cid", as_dict=True)
     groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
     for field, window in plan.summary_fields:
@@ -216,11 +220,21 @@ def _summary_fields(summary: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
         rows = frames[0] if len(frames) == 1 else pl.concat(frames)
         single = len(frames) == 1  # one row per patient already: no reduction needed
         exprs = [e for f in fields for e in _field_aggregations(f, window, plan, single)]
-        columns = rows.select(PID, *exprs) if single else rows.group_by(PID).agg(exprs)
-        columns = columns.filter(pl.any_horizontal(pl.col(f.name).is_not_null() for f in fields))
-        wide = wide.join(_decoded(columns, fields, window, plan), on=PID, how="full", coalesce=True)
-    missing = [f.name for f, _ in plan.summary_fields if f.name not in wide.columns]
-    return wide.with_columns(_null_column(name) for name in missing)
+        values = rows.select(PID, *exprs) if single else rows.group_by(PID).agg(exprs)
+        values = _decoded(values, fields, window, plan)
+        for name in values.columns[1:]:
+            columns[name] = _dense(values[name], values[PID], patients)
+    for field, _window in plan.summary_fields:
+        if field.name not in columns:
+            columns[field.name] = pl.repeat(None, patients, dtype=pl.Date, eager=True)
+    ids = pl.int_range(0, patients, dtype=pl.UInt32, eager=True).alias(PID)
+    return pl.DataFrame([ids, *(s.alias(name) for name, s in columns.items())])
+
+
+def _dense(values: pl.Series, ids: pl.Series, patients: int) -> pl.Series:
+    """`values` placed at positions `ids` of an otherwise empty column of `patients` rows."""
+    column = pl.repeat(None, patients, dtype=values.dtype, eager=True)
+    return column.scatter(ids, values)
 
 
 def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) -> list[pl.Expr]:
@@ -276,12 +290,12 @@ def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> 
     for field in plan.same_day_fields:
         anchor = field.bounds[0].ref.base
         as_latest = m.Field(field.name, "latest", field.clusters, (), field.value)
-        part = _summary_fields(summary, _replace_summary_fields(plan, [(as_latest, 0)])).join(
-            wide.select(PID, anchor), on=PID, how="inner"
+        part = _summary_fields(
+            summary, _replace_summary_fields(plan, [(as_latest, 0)]), wide.height
         )
-        on_day = pl.col(field.name) == pl.col(anchor)
-        part = part.filter(on_day).drop(anchor)
-        wide = wide.join(part, on=PID, how="left")
+        on_day = pl.col(field.name) == wide[anchor]
+        kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
+        wide = wide.hstack(kept)
     return wide
 
 
