@@ -12,7 +12,6 @@ Without a file their points and £ stay null with a note saying why: never 0 by 
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import polars as pl
 
 from qofcli.errors import UsageError
 from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.userfiles import read_rows
 
 PROTECTED_OPTION = "--protected-points"
 DECLARATIONS_OPTION = "--declarations"
@@ -89,7 +89,7 @@ def read_claims(
 def _read(path: Path, option: str, payment: str, ruleset: Ruleset) -> pl.DataFrame:
     where = f"{option} {path}"
     header = PROTECTED_HEADER if payment == "protected" else DECLARATIONS_HEADER
-    rows = _rows(path, where, header)
+    rows = read_rows(path, where, header)
     items = paid_items(ruleset)
     allowed = sorted(i for i, (kind, _) in items.items() if kind == payment)
     seen: set[tuple[str, str]] = set()
@@ -107,18 +107,6 @@ def _read(path: Path, option: str, payment: str, ruleset: Ruleset) -> pl.DataFra
         value = _points(cell, maximum, at) if payment == "protected" else _yes_no(cell, maximum, at)
         out.append((practice, indicator, value, option))
     return pl.DataFrame(out, schema={**CLAIM_SCHEMA, "source": pl.String}, orient="row")
-
-
-def _rows(path: Path, where: str, header: list[str]) -> list[tuple[int, list[str]]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as exc:
-        reason = exc.strerror or "unreadable"
-        raise UsageError(f"{where}: cannot read the file ({reason}); check the path") from None
-    if not rows or [h.strip().lower() for h in rows[0][:3]] != header:
-        raise UsageError(f"{where}: the first line must be the header '{','.join(header)}'")
-    return [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
 
 
 def _not_allowed(at: str, indicator: str, payment: str, ruleset_id: str, allowed: list[str]) -> str:

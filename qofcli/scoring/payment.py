@@ -9,7 +9,6 @@ A figure the ruleset does not know (and no option supplies) leaves £ null, with
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import polars as pl
 
 from qofcli.errors import UsageError
 from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.userfiles import read_rows
 
 MONEY_COLUMNS = (
     "points",
@@ -75,18 +75,8 @@ def rates_for(
 def read_national_prevalence(path: Path, registers: Sequence[str]) -> dict[str, float]:
     """A CSV `register,prevalence` (% of the whole list); every problem names the file."""
     where = f"--national-prevalence {path}"
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as exc:
-        reason = exc.strerror or "unreadable"
-        raise UsageError(f"{where}: cannot read the file ({reason}); check the path") from None
-    if not rows or [h.strip().lower() for h in rows[0][:2]] != ["register", "prevalence"]:
-        raise UsageError(f"{where}: the first line must be the header 'register,prevalence'")
     found: dict[str, float] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in read_rows(path, where, ["register", "prevalence"]):
         found[_register_cell(row, line, where, registers)] = _prevalence_cell(row, line, where)
     return found
 
