@@ -40,6 +40,11 @@ KNOWN_NEW_REASONS = {
         {"LLTADV", "LLTCONNIND", "LLTDEC12M"},
         "as DM034 (PCIT DM035)",
     ),
+    ("qof-2025-26", "AST012"): (
+        {"DIAG_DAT25"},
+        "AST012 moves AST011's diagnosis cut-off from 1 April 2023 (DIAG_DAT23) to 1 April 2025; "
+        "no official name found, so the 2023 name's pattern is used (reasons/AST.yaml)",
+    ),
     ("qof-2025-26", "DM036"): (
         {"PAT_AGEO79"},
         "DM036 adds an upper age limit of 79 that DM033 did not have (qof-catalogue.md §4)",
