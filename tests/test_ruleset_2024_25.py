@@ -452,3 +452,72 @@ def test_format_mistakes_are_one_line_errors(tmp_path, manifest, files, message)
     with pytest.raises(RulesetError, match=r".*") as caught:
         api.load_ruleset(_child(tmp_path, manifest, files))
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+# ---- AST008 (income-protected, achievement still computed) ---------------------------------
+# Rules (qof-rule-logic.md §3.3; 2023/24 AST008 fields): asthma register (unresolved AST_COD,
+# asthma drug in the 12 months to ACHV, aged 6+), then 1 aged over 19 -> excluded PAT_AGEO19;
+# 2 smoking status after PPED - 12 months (from 2024-04-01) -> achieved; 3 ASTPCAPU in the year ->
+# pca; ... 9 registered in the last 3 months -> pca; else not achieved. PPED 2025-03-31.
+
+ASTHMA = [("AST_COD", date(2020, 5, 1), None), ("ASTTRT_COD", date(2024, 10, 1), None)]
+
+
+def _ast008(ruleset: Ruleset, people: dict[str, tuple[date, list]]) -> dict[str, tuple]:
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["AST008"])
+    return {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
+
+
+def test_ast008_patient_cases(ruleset) -> None:
+    teen = date(2010, 6, 1)  # 14 on 2025-03-31
+    people = {
+        "status_in_year": (teen, [*ASTHMA, ("LSMOK_COD", date(2024, 4, 1), None)]),
+        "status_day_before": (teen, [*ASTHMA, ("LSMOK_COD", date(2024, 3, 31), None)]),
+        # 20th birthday the day after the achievement date / on it
+        "age_19": (date(2005, 4, 1), [*ASTHMA, ("EXSMOK_COD", date(2024, 9, 1), None)]),
+        "age_20": (date(2005, 3, 31), [*ASTHMA, ("EXSMOK_COD", date(2024, 9, 1), None)]),
+        "achiever_with_pca": (
+            teen,
+            [
+                *ASTHMA,
+                ("LSMOK_COD", date(2024, 9, 1), None),
+                ("ASTPCAPU_COD", date(2024, 9, 2), None),
+            ],
+        ),
+        "unsuitable": (teen, [*ASTHMA, ("ASTPCAPU_COD", date(2024, 9, 2), None)]),
+        "no_drug": (teen, [("AST_COD", date(2020, 5, 1), None)]),
+    }
+    got = _ast008(ruleset, people)
+    assert got["status_in_year"] == ("achieved", None)
+    assert got["status_day_before"] == ("not_achieved", None)
+    assert got["age_19"] == ("achieved", None)
+    assert got["age_20"] == ("excluded", "PAT_AGEO19")
+    assert got["achiever_with_pca"] == ("achieved", None)
+    assert got["unsuitable"] == ("pca", "ASTPCAPU")
+    assert "no_drug" not in got  # not on the asthma register
+
+
+def test_ast011_patient_cases(ruleset) -> None:
+    """AST011: 1 earliest asthma diagnosis before 2023-04-01 -> excluded DIAG_DAT23; 2 objective
+    test (SPIR_COD/FENO_COD: no public codes, so never here) -> achieved; 3 ASTPCAPU, 4 ASTPCADEC
+    in the year -> pca; 5 diagnosed after PPED - 3 months (from 2025-01-01) -> pca DIAG1_DAT;
+    6 registered in the last 3 months -> pca REG1_DAT3; else not achieved."""
+    adult = date(1980, 1, 1)
+    drug = ("ASTTRT_COD", date(2024, 10, 1), None)
+    people = {
+        "dx_day_before_cutoff": (adult, [("AST_COD", date(2023, 3, 31), None), drug]),
+        "dx_on_cutoff": (adult, [("AST_COD", date(2023, 4, 1), None), drug]),
+        "unsuitable": (
+            adult,
+            [("AST_COD", date(2023, 6, 1), None), drug, ("ASTPCAPU_COD", date(2024, 4, 1), None)],
+        ),
+        "new_dx_3m": (adult, [("AST_COD", date(2025, 1, 1), None), drug]),
+        "dx_before_3m": (adult, [("AST_COD", date(2024, 12, 31), None), drug]),
+    }
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["AST011"])
+    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
+    assert got["dx_day_before_cutoff"] == ("excluded", "DIAG_DAT23")
+    assert got["dx_on_cutoff"] == ("not_achieved", None)
+    assert got["unsuitable"] == ("pca", "ASTPCAPU")
+    assert got["new_dx_3m"] == ("pca", "DIAG1_DAT")
+    assert got["dx_before_3m"] == ("not_achieved", None)
