@@ -521,3 +521,48 @@ def test_ast011_patient_cases(ruleset) -> None:
     assert got["unsuitable"] == ("pca", "ASTPCAPU")
     assert got["new_dx_3m"] == ("pca", "DIAG1_DAT")
     assert got["dx_before_3m"] == ("not_achieved", None)
+
+
+def test_copd014_without_a_breathlessness_grade_is_excluded(ruleset) -> None:
+    """COPD014 rule 1: no MRC grade >= 3 in the year -> excluded MRC1 (MRC_COD has no public
+    codes, so every COPD patient is excluded here until it is imported)."""
+    people = {"copd": (date(1950, 1, 1), [("COPD_COD", date(2015, 1, 1), None)])}
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["COPD014"])
+    assert [(r["status"], r["reason"]) for r in rows.to_dicts()] == [("excluded", "MRC1")]
+
+
+def test_copd014_referral_after_grade_3(ruleset) -> None:
+    """COPD014: grade 3 in the year then a rehabilitation referral -> achieved; a referral
+    before the grade -> not achieved; rehabilitation attended before the grade -> excluded."""
+    copd = ("COPD_COD", date(2015, 1, 1), None)
+    mrc = ("MRC_COD", date(2024, 6, 1), 3.0)
+    people = {
+        "referred": (date(1950, 1, 1), [copd, mrc, ("PULRHBREF_COD", date(2024, 6, 1), None)]),
+        "referred_before": (
+            date(1950, 1, 1),
+            [copd, mrc, ("PULRHBREF_COD", date(2024, 5, 31), None)],
+        ),
+        "attended": (date(1950, 1, 1), [copd, mrc, ("PULRHBATT_COD", date(2020, 1, 1), None)]),
+    }
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["COPD014"])
+    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
+    assert got == {
+        "referred": ("achieved", None),
+        "referred_before": ("not_achieved", None),
+        "attended": ("excluded", "PULRHBATT"),
+    }
+
+
+def test_can004_review_within_12_months_of_diagnosis(ruleset) -> None:
+    """CAN004: diagnosis 2024-01-10, review 2025-01-10 (12 months) -> achieved; diagnosis 2023-03-31
+    (24 months before PPED) -> excluded CAN_DAT24M. Skips until CAN_COD is imported."""
+    people = {
+        "reviewed": (
+            date(1950, 1, 1),
+            [("CAN_COD", date(2024, 1, 10), None), ("CANRVW_COD", date(2025, 1, 10), None)],
+        ),
+        "old_dx": (date(1950, 1, 1), [("CAN_COD", date(2023, 3, 31), None)]),
+    }
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["CAN004"])
+    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
+    assert got == {"reviewed": ("achieved", None), "old_dx": ("excluded", "CAN_DAT24M")}
