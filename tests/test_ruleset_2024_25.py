@@ -566,3 +566,22 @@ def test_can004_review_within_12_months_of_diagnosis(ruleset) -> None:
     rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["CAN004"])
     got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
     assert got == {"reviewed": ("achieved", None), "old_dx": ("excluded", "CAN_DAT24M")}
+
+
+def test_can005_support_information_within_93_days(ruleset) -> None:
+    """CAN005: diagnosis 2024-06-01, support information on day 93 (2024-09-02) -> achieved, on
+    day 94 -> not achieved; diagnosis 2023-12-31 (15 months before PPED) -> excluded CANDAT15M.
+    Skips until CAN_COD is imported."""
+    dx = ("CAN_COD", date(2024, 6, 1), None)
+    people = {
+        "day_93": (date(1950, 1, 1), [dx, ("CANSUP_COD", date(2024, 9, 2), None)]),
+        "day_94": (date(1950, 1, 1), [dx, ("CANSUP_COD", date(2024, 9, 3), None)]),
+        "old_dx": (date(1950, 1, 1), [("CAN_COD", date(2023, 12, 31), None)]),
+    }
+    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["CAN005"])
+    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
+    assert got == {
+        "day_93": ("achieved", None),
+        "day_94": ("not_achieved", None),
+        "old_dx": ("excluded", "CANDAT15M"),
+    }
