@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -69,7 +68,3 @@ def progress(message: str):  # type: ignore[no-untyped-def]
     import contextlib
 
     return contextlib.nullcontext()
-
-
-def is_stdout_terminal() -> bool:
-    return sys.stdout.isatty()

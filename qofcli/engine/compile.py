@@ -64,7 +64,6 @@ class Compiler:
         self, steps: tuple[m.Step, ...], leaf: Callable[[m.Step, m.Action], pl.Expr]
     ) -> pl.Expr:
         """The value of the first terminal action each patient reaches."""
-        expr: pl.Expr | None = None
         builder = None
         for step in steps:
             holds = self.condition(step.when)
@@ -77,8 +76,7 @@ class Compiler:
                     if builder is None
                     else builder.when(branch).then(value)
                 )
-        expr = builder.otherwise(None) if builder is not None else pl.lit(None)
-        return expr
+        return builder.otherwise(None) if builder is not None else pl.lit(None)
 
 
 def _identity(ruleset: m.Ruleset) -> dict[str, str]:

@@ -8,7 +8,7 @@ the diagnosis date") are computed in a later, narrower stage over the same joine
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -290,19 +290,11 @@ def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> 
     for field in plan.same_day_fields:
         anchor = field.bounds[0].ref.base
         as_latest = m.Field(field.name, "latest", field.clusters, (), field.value)
-        part = _summary_fields(
-            summary, _replace_summary_fields(plan, [(as_latest, 0)]), wide.height
-        )
+        part = _summary_fields(summary, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
         on_day = pl.col(field.name) == wide[anchor]
         kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
         wide = wide.hstack(kept)
     return wide
-
-
-def _replace_summary_fields(plan: _Plan, fields: list[tuple[m.Field, int]]) -> _Plan:
-    from dataclasses import replace
-
-    return replace(plan, summary_fields=fields)
 
 
 def _record_fields(

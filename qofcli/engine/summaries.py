@@ -108,10 +108,6 @@ def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
     return pl.when(key.is_null() | (part == missing)).then(None).otherwise(value)
 
 
-def decode_date(key: pl.Expr) -> pl.Expr:
-    return (key // _DAY - _EPOCH_SHIFT).cast(pl.Int32).cast(pl.Date)
-
-
 def summarise(matched: pl.LazyFrame, windows: list[Window], keys: list[KeySpec]) -> pl.LazyFrame:
     """Group matched records (pid, date, value, cid) by patient and cluster: first and last date
     in each window, and the extreme key for each KeySpec."""

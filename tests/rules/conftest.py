@@ -246,6 +246,56 @@ class Results:
     frame: pl.DataFrame
 
 
+def build_extract(cases: Iterable[Any], picker: CodePicker) -> tuple[Any, dict[str, str]]:
+    """One extract for a module's cases (a case whose cluster has no codes is left out and
+    reported in the second value, pid -> cluster)."""
+    from qofcli.extract import extract_from_frames
+
+    missing: dict[str, str] = {}
+    patients: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for c in cases:
+        evs = list(c.events)
+        if getattr(c, "dx", None) is not None:
+            evs.insert(0, Ev("DM_COD", c.dx))
+        try:
+            coded = [(e, picker.pick(e)) for e in evs]
+        except MissingCluster as exc:
+            missing[c.pid] = str(exc)
+            continue
+        patients.append(
+            {
+                "patient_id": c.pid,
+                "practice_code": getattr(c, "practice", PRACTICE),
+                "date_of_birth": c.dob,
+                "sex": c.sex,
+                "registration_date": c.reg,
+                "deregistration_date": c.dereg,
+                "death_date": c.death,
+            }
+        )
+        for e, code in coded:
+            value = None if e.value is None else float(e.value)
+            events.append({"patient_id": c.pid, "date": e.date, "code": code, "value": value})
+    patients_df = pl.DataFrame(
+        patients,
+        schema={
+            "patient_id": pl.String,
+            "practice_code": pl.String,
+            "date_of_birth": pl.Date,
+            "sex": pl.String,
+            "registration_date": pl.Date,
+            "deregistration_date": pl.Date,
+            "death_date": pl.Date,
+        },
+    )
+    events_df = pl.DataFrame(
+        events,
+        schema={"patient_id": pl.String, "date": pl.Date, "code": pl.String, "value": pl.Float64},
+    )
+    return extract_from_frames(patients_df, events_df), missing
+
+
 class Runner:
     def __init__(self) -> None:
         from qofcli.api import load_ruleset
@@ -263,57 +313,8 @@ class Runner:
         assert len(pids) == len(set(pids)), "duplicate patient ids in one module"
 
         from qofcli.api import patient_outcomes
-        from qofcli.extract import extract_from_frames
 
-        missing: dict[str, str] = {}
-        patients: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        for c in group:
-            evs = list(c.events)
-            if c.dx is not None:
-                evs.insert(0, Ev("DM_COD", c.dx))
-            try:
-                coded = [(e, self.picker.pick(e)) for e in evs]
-            except MissingCluster as exc:
-                missing[c.pid] = str(exc)
-                continue
-            patients.append(
-                {
-                    "patient_id": c.pid,
-                    "practice_code": c.practice,
-                    "date_of_birth": c.dob,
-                    "sex": c.sex,
-                    "registration_date": c.reg,
-                    "deregistration_date": c.dereg,
-                    "death_date": c.death,
-                }
-            )
-            for e, code in coded:
-                value = None if e.value is None else float(e.value)
-                events.append({"patient_id": c.pid, "date": e.date, "code": code, "value": value})
-
-        patients_df = pl.DataFrame(
-            patients,
-            schema={
-                "patient_id": pl.String,
-                "practice_code": pl.String,
-                "date_of_birth": pl.Date,
-                "sex": pl.String,
-                "registration_date": pl.Date,
-                "deregistration_date": pl.Date,
-                "death_date": pl.Date,
-            },
-        )
-        events_df = pl.DataFrame(
-            events,
-            schema={
-                "patient_id": pl.String,
-                "date": pl.Date,
-                "code": pl.String,
-                "value": pl.Float64,
-            },
-        )
-        extract = extract_from_frames(patients_df, events_df)
+        extract, missing = build_extract(group, self.picker)
         out = patient_outcomes(extract, self.rs, as_of=as_of)
         if isinstance(out, pl.LazyFrame):
             out = out.collect()

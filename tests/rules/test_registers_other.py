@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import polars as pl
 import pytest
-from rulecases import PRACTICE, REG, Ev, MissingCluster, ev
+from rulecases import REG, Ev, build_extract, ev
 
 # Ages on 2026-03-31
 AGE40 = date(1985, 6, 1)
@@ -508,49 +507,9 @@ CASES = [
 def registers(runner) -> tuple[dict[str, dict[str, bool]], dict[str, str]]:
     """Run every case once; return pid -> {register: on?} and pid -> missing cluster."""
     from qofcli.engine.evaluate import evaluate
-    from qofcli.extract import extract_from_frames
 
-    picker = runner.picker
-    missing: dict[str, str] = {}
-    patients: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for c in CASES:
-        try:
-            coded = [(e, picker.pick(e)) for e in c.events]
-        except MissingCluster as exc:
-            missing[c.pid] = str(exc)
-            continue
-        patients.append(
-            {
-                "patient_id": c.pid,
-                "practice_code": PRACTICE,
-                "date_of_birth": c.dob,
-                "sex": c.sex,
-                "registration_date": c.reg,
-                "deregistration_date": c.dereg,
-                "death_date": c.death,
-            }
-        )
-        for e, code in coded:
-            value = None if e.value is None else float(e.value)
-            events.append({"patient_id": c.pid, "date": e.date, "code": code, "value": value})
-    patients_df = pl.DataFrame(
-        patients,
-        schema={
-            "patient_id": pl.String,
-            "practice_code": pl.String,
-            "date_of_birth": pl.Date,
-            "sex": pl.String,
-            "registration_date": pl.Date,
-            "deregistration_date": pl.Date,
-            "death_date": pl.Date,
-        },
-    )
-    events_df = pl.DataFrame(
-        events,
-        schema={"patient_id": pl.String, "date": pl.Date, "code": pl.String, "value": pl.Float64},
-    )
-    evaluation = evaluate(extract_from_frames(patients_df, events_df), runner.rs)
+    extract, missing = build_extract(CASES, runner.picker)
+    evaluation = evaluate(extract, runner.rs)
     out: dict[str, dict[str, bool]] = {}
     for row in evaluation.patients.iter_rows(named=True):
         out[row["patient_id"]] = {
