@@ -17,6 +17,7 @@ from qofcli.reports.console import indicator_count
 from qofcli.reports.files import json_text, score_document
 
 SECRET_ID = "PATIENT-SECRET-7731"
+RULESET = "qof-2025-26"
 
 
 @pytest.fixture(scope="module")
@@ -85,21 +86,21 @@ def test_rulesets_lists_counts_and_points(ruleset) -> None:
 
 
 def test_score_table_shows_each_practice_and_indicator(extract_dir: Path) -> None:
-    result = run("score", extract_dir)
+    result = run("score", extract_dir, "-r", RULESET)
     assert result.exit_code == 0, result.output
     for text in ("A81001", "B82002", "DM_REG", "DM020", "DM036"):
         assert text in result.stdout
 
 
 def test_score_json_equals_library_result(extract_dir: Path, ruleset) -> None:
-    result = run("score", extract_dir, "--format", "json")
+    result = run("score", extract_dir, "-r", RULESET, "--format", "json")
     assert result.exit_code == 0, result.output
     expected = json.loads(json_text(score_document(api.score(load_extract(extract_dir), ruleset))))
     assert json.loads(result.stdout) == expected
 
 
 def test_score_json_shape(extract_dir: Path) -> None:
-    document = json.loads(run("score", extract_dir, "-f", "json").stdout)
+    document = json.loads(run("score", extract_dir, "-r", RULESET, "-f", "json").stdout)
     assert document["ruleset"]["id"] == "qof-2025-26"
     assert document["ruleset"]["business_rules"] == "v50"
     assert document["achievement_date"] == "2026-03-31"
@@ -120,34 +121,38 @@ def test_score_json_shape(extract_dir: Path) -> None:
 
 
 def test_as_of_moves_the_achievement_date(extract_dir: Path) -> None:
-    document = json.loads(run("score", extract_dir, "-f", "json", "--as-of", "2025-12-31").stdout)
+    document = json.loads(
+        run("score", extract_dir, "-r", RULESET, "-f", "json", "--as-of", "2025-12-31").stdout
+    )
     assert document["achievement_date"] == "2025-12-31"
 
 
 @pytest.mark.parametrize("as_of", ["2027-01-01", "31/03/2026"])
 def test_bad_as_of_is_one_line_exit_2(extract_dir: Path, as_of: str) -> None:
-    result = run("score", extract_dir, "--as-of", as_of)
+    result = run("score", extract_dir, "-r", RULESET, "--as-of", as_of)
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 
 
 def test_score_csv_tables(extract_dir: Path) -> None:
-    indicators = pl.read_csv(run("score", extract_dir, "-f", "csv").stdout.encode())
+    indicators = pl.read_csv(run("score", extract_dir, "-r", RULESET, "-f", "csv").stdout.encode())
     assert {"practice_code", "indicator", "denominator", "numerator", "points"} <= set(
         indicators.columns
     )
     registers = pl.read_csv(
-        run("score", extract_dir, "-f", "csv", "--table", "registers").stdout.encode()
+        run(
+            "score", extract_dir, "-r", RULESET, "-f", "csv", "--table", "registers"
+        ).stdout.encode()
     )
     dm = registers.filter((pl.col("practice_code") == "B82002") & (pl.col("register") == "DM_REG"))
     assert dm["size"].to_list() == [0]
 
 
 def test_parquet_needs_output(extract_dir: Path, tmp_path: Path) -> None:
-    assert run("score", extract_dir, "-f", "parquet").exit_code == 2
+    assert run("score", extract_dir, "-r", RULESET, "-f", "parquet").exit_code == 2
     target = tmp_path / "indicators.parquet"
-    result = run("score", extract_dir, "-f", "parquet", "-o", target)
+    result = run("score", extract_dir, "-r", RULESET, "-f", "parquet", "-o", target)
     assert result.exit_code == 0
     ruleset = api.load_ruleset("qof-2025-26")
     assert pl.read_parquet(target).height == 2 * len(ruleset.indicators)
@@ -155,7 +160,7 @@ def test_parquet_needs_output(extract_dir: Path, tmp_path: Path) -> None:
 
 
 def test_patients_explains_each_patient(extract_dir: Path) -> None:
-    result = run("patients", extract_dir, "--indicator", "DM020")
+    result = run("patients", extract_dir, "-r", RULESET, "--indicator", "DM020")
     assert result.exit_code == 0, result.output
     rows = pl.read_csv(result.stdout.encode())
     assert rows.columns == [
@@ -173,12 +178,14 @@ def test_patients_explains_each_patient(extract_dir: Path) -> None:
 
 
 def test_patients_status_filter_and_json(extract_dir: Path) -> None:
-    result = run("patients", extract_dir, "-i", "DM020", "-s", "not_achieved", "-f", "json")
+    result = run(
+        "patients", extract_dir, "-r", RULESET, "-i", "DM020", "-s", "not_achieved", "-f", "json"
+    )
     assert [r["patient_id"] for r in json.loads(result.stdout)] == ["p2"]
 
 
 def test_patients_unknown_indicator(extract_dir: Path) -> None:
-    result = run("patients", extract_dir, "--indicator", "XX999")
+    result = run("patients", extract_dir, "-r", RULESET, "--indicator", "XX999")
     assert result.exit_code == 2
     assert "XX999" in result.stderr and "DM020" in result.stderr
 
@@ -215,7 +222,7 @@ def test_unknown_ruleset(extract_dir: Path) -> None:
 
 
 def test_output_into_missing_folder(extract_dir: Path, tmp_path: Path) -> None:
-    result = run("score", extract_dir, "-f", "csv", "-o", tmp_path / "no" / "x.csv")
+    result = run("score", extract_dir, "-r", RULESET, "-f", "csv", "-o", tmp_path / "no" / "x.csv")
     assert result.exit_code == 2
 
 

@@ -22,7 +22,7 @@ from qofcli.ruleset.importer import plan_import, read_release
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "tests" / "fixtures" / "pcd" / "pcd_refset_content_by_output.txt"
-SHIPPED = ROOT / "rulesets" / "qof-2025-26"
+SHIPPED = ROOT / "rulesets" / "qof-2026-27"  # the full ruleset: it holds the clusters
 MINI = ROOT / "tests" / "fixtures" / "rulesets" / "mini"
 SAMPLE = ROOT / "sample_data"
 CHANGED_FILES = {"clusters/DM_COD.csv", "clusters/FEDEC_COD.csv", "clusters/SOURCES.csv"}
@@ -61,9 +61,9 @@ def write_release(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """qof-2025-26 with the fixture release imported, written once by the command."""
-    out = tmp_path_factory.mktemp("import") / "qof-2025-26-pcd"
-    result = run(RELEASE, "--ruleset", "qof-2025-26", "--out", out)
+    """qof-2026-27 with the fixture release imported, written once by the command."""
+    out = tmp_path_factory.mktemp("import") / "qof-2026-27-pcd"
+    result = run(RELEASE, "--ruleset", "qof-2026-27", "--out", out)
     assert result.exit_code == 0, result.output
     return out
 
@@ -72,7 +72,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_plan_counts_added_removed_changed() -> None:
-    plan = plan_import("qof-2025-26", read_release(RELEASE))
+    plan = plan_import("qof-2026-27", read_release(RELEASE))
     change = {c.cluster: c for c in plan.changes}
     dm = change["DM_COD"]
     assert (dm.outcome, dm.added, dm.removed, dm.unchanged) == (
@@ -180,7 +180,7 @@ def test_imported_ruleset_loads_and_scores(imported: Path) -> None:
     assert ruleset.clusters["FEDEC_COD"].status == "published"
     result = runner.invoke(app, ["score", str(SAMPLE), "--ruleset", str(imported), "-f", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["ruleset"]["id"] == "qof-2025-26"
+    assert json.loads(result.stdout)["ruleset"]["id"] == "qof-2026-27"
 
 
 def test_release_name_option(tmp_path: Path) -> None:
@@ -358,7 +358,7 @@ def test_failure_midway_keeps_the_previous_out(
 def test_child_ruleset_gets_its_parents_clusters(tmp_path: Path) -> None:
     child = tmp_path / "child"
     child.mkdir()
-    (child / "ruleset.toml").write_text('id = "child"\nextends = "qof-2025-26"\n', encoding="utf-8")
+    (child / "ruleset.toml").write_text('id = "child"\nextends = "qof-2026-27"\n', encoding="utf-8")
     out = tmp_path / "child-pcd"
     result = run(RELEASE, "-r", child, "--out", out)
     assert result.exit_code == 0, result.output
@@ -374,7 +374,7 @@ def test_child_ruleset_gets_its_parents_clusters(tmp_path: Path) -> None:
     assert "111303009" in ruleset.clusters["DM_COD"].codes
     assert "11530004" not in ruleset.clusters["DM_COD"].codes
     assert ruleset.clusters["FEDEC_COD"].status == "published"
-    assert ruleset.clusters["AST_COD"] == api.load_ruleset("qof-2025-26").clusters["AST_COD"]
+    assert ruleset.clusters["AST_COD"] == api.load_ruleset("qof-2026-27").clusters["AST_COD"]
 
 
 def test_relative_extends_that_would_break_is_refused(tmp_path: Path) -> None:

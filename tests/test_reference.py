@@ -26,11 +26,12 @@ pytestmark = pytest.mark.skipif(
 # (ruleset, indicator) -> why its points differ from 2023/24.
 _CVD_REWEIGHT = "2025/26 moved 141 points into the nine CVD indicators (qof-catalogue.md §1, §5)"
 KNOWN_POINT_CHANGES = {
-    ("qof-2025-26", indicator): _CVD_REWEIGHT
+    (ruleset, indicator): _CVD_REWEIGHT
+    for ruleset in ("qof-2025-26", "qof-2026-27")
     for indicator in ("DM036", "HYP008", "HYP009", "CHD015", "CHD016", "STIA014", "STIA015")
 }
 # (ruleset, indicator) -> reasons used that the 2023/24 predecessor did not list, and why.
-KNOWN_NEW_REASONS = {
+_KNOWN_NEW_REASONS_2025_26 = {
     ("qof-2025-26", "DM034"): (
         {"LLTADV", "LLTCONNIND", "LLTDEC12M"},
         "v50 widened DM022 to any lipid-lowering therapy; statin-specific declines and "
@@ -49,6 +50,11 @@ KNOWN_NEW_REASONS = {
         {"PAT_AGEO79"},
         "DM036 adds an upper age limit of 79 that DM033 did not have (qof-catalogue.md §4)",
     ),
+}
+# 2026/27 keeps these 2025/26 changes where it keeps the indicator.
+KNOWN_NEW_REASONS = {
+    **_KNOWN_NEW_REASONS_2025_26,
+    **{("qof-2026-27", i): why for (_, i), why in _KNOWN_NEW_REASONS_2025_26.items()},
 }
 
 

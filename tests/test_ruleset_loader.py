@@ -73,7 +73,7 @@ def test_shipped_ruleset_identity(shipped: m.Ruleset) -> None:
     assert (shipped.id, shipped.qof_year, shipped.business_rules) == (SHIPPED, "2025/26", "v50")
     assert str(shipped.period_start) == "2025-04-01"
     assert str(shipped.period_end) == "2026-03-31"
-    assert shipped.extends is None
+    assert shipped.extends == "qof-2026-27"
 
 
 def test_shipped_ruleset_counts(shipped: m.Ruleset) -> None:
@@ -124,7 +124,7 @@ def test_shipped_indicators_carry_confidence_and_source(shipped: m.Ruleset) -> N
 
 
 def test_shipped_clusters_match_sources_csv(shipped: m.Ruleset) -> None:
-    folder = shipped_rulesets_dir() / SHIPPED / "clusters"
+    folder = shipped_rulesets_dir() / "qof-2026-27" / "clusters"  # 2025/26 inherits them
     with (folder / "SOURCES.csv").open(newline="", encoding="utf-8") as handle:
         sources = {row["cluster"]: row for row in csv.DictReader(handle)}
     files = {p.stem for p in folder.glob("*.csv") if p.name != "SOURCES.csv"}
