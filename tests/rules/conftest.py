@@ -297,10 +297,10 @@ def build_extract(cases: Iterable[Any], picker: CodePicker) -> tuple[Any, dict[s
 
 
 class Runner:
-    def __init__(self) -> None:
+    def __init__(self, ruleset_id: str = RULESET) -> None:
         from qofcli.api import load_ruleset
 
-        self.rs = load_ruleset(RULESET)
+        self.rs = load_ruleset(ruleset_id)
         self.picker = CodePicker(self.rs)
         self._cache: dict[tuple[str, ...], Results] = {}
 
@@ -343,17 +343,17 @@ def _norm_reason(value: Any) -> str | None:
     return str(value)
 
 
-def assert_case(c: Case, res: Results) -> None:
+def assert_case(c: Case, res: Results, indicators: Sequence[str] = INDICATORS) -> None:
     if c.pid in res.missing:
         pytest.skip(f"cluster {res.missing[c.pid]} not shipped yet")
     problems: list[str] = []
     # Only the diabetes indicators speak to DM_REG membership (cohorts such as BP45_REG or
     # SMOK2_REG give most adults rows of other indicators).
-    mine = [r for r in res.by_patient.get(c.pid, []) if r["indicator"] in INDICATORS]
+    mine = [r for r in res.by_patient.get(c.pid, []) if r["indicator"] in indicators]
     if c.on_register is True:
         got = sorted(r["indicator"] for r in mine)
-        if got != sorted(INDICATORS):
-            problems.append(f"expected on DM_REG (a row for each of {INDICATORS}), got {got}")
+        if got != sorted(indicators):
+            problems.append(f"expected on DM_REG (a row for each of {indicators}), got {got}")
     elif c.on_register is False and mine:
         problems.append(
             "expected not on DM_REG (no rows), got "
@@ -386,14 +386,26 @@ def assert_case(c: Case, res: Results) -> None:
         pytest.fail(f"{c.pid} [{c.why}]\n  " + "\n  ".join(problems), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def runner() -> Runner:
-    return Runner()
+_RUNNERS: dict[str, Runner] = {}
+
+
+@pytest.fixture(scope="module")
+def runner(request: pytest.FixtureRequest) -> Runner:
+    """The runner of the module's ruleset: ``RULESET = "qof-2026-27"`` in a test module picks
+    another year (its dates are then the module's own to state)."""
+    ruleset_id = getattr(request.module, "RULESET", RULESET)
+    if ruleset_id not in _RUNNERS:
+        _RUNNERS[ruleset_id] = Runner(ruleset_id)
+    return _RUNNERS[ruleset_id]
 
 
 @pytest.fixture
-def check(runner: Runner) -> Callable[[Case, Sequence[Case]], None]:
+def check(runner: Runner, request: pytest.FixtureRequest) -> Callable[[Case, Sequence[Case]], None]:
+    """``on_register=True`` expects a row for each of the module's ``REGISTER_INDICATORS``
+    (default: the 2025/26 diabetes indicators)."""
+    indicators = getattr(request.module, "REGISTER_INDICATORS", INDICATORS)
+
     def _check(c: Case, cases: Sequence[Case]) -> None:
-        assert_case(c, runner.run(cases, c.as_of))
+        assert_case(c, runner.run(cases, c.as_of), indicators)
 
     return _check
