@@ -1,0 +1,365 @@
+"""Which patients get which rule templates, and drawing a template's dates and values for them.
+
+Two kinds of patient get templates, both solved from the ruleset (no rule is written here):
+
+* targeted patients, a few per terminal branch of every indicator, with dates and values at and
+  around every bound the rules use (enriched far above real life so a ~3,000-patient sample
+  reaches every reachable branch);
+* ordinary register members, as many as the register's real prevalence (qofcli/data/synth.yaml),
+  chosen by age and a per-practice factor so practices differ as real ones do; most get care
+  that achieves their indicators, with dates drawn away from the bounds."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qofcli.extract.schema import SEXES
+from qofcli.ruleset import model as m
+from qofcli.ruleset.model import Ruleset
+from qofcli.synth.base import (
+    CLUSTER_ROLE,
+    DAYS_PER_YEAR,
+    Calendar,
+    Streams,
+    shift_days,
+    weighted_sample,
+    years_before,
+)
+from qofcli.synth.events import Sink
+from qofcli.synth.population import Population
+from qofcli.synth.realism import Realism
+from qofcli.synth.solver import (
+    DOB,
+    REG,
+    Solver,
+    Template,
+    World,
+    chain_leaves,
+    value_range,
+    value_step,
+)
+
+Path_ = list[tuple[m.Condition, bool]]
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How a group's templates are solved and drawn."""
+
+    edge_share: float  # dates and values snapped onto the bound they are drawn against
+    wrong_side_share: float  # a false test: a record on the wrong side, else no record
+    register: str | None  # whose value distributions apply (None: rule ranges only)
+
+
+def assign_templates(
+    ruleset: Ruleset,
+    streams: Streams,
+    pop: Population,
+    cal: Calendar,
+    sink: Sink,
+    realism: Realism,
+) -> np.ndarray:
+    """Give patients the records of the ruleset's templates; returns the mask of patients so
+    used (their background is unrelated codes only, so their templates decide every rule)."""
+    rng = streams("ruleset-plan")
+    solver = Solver(ruleset, cal, random.Random(int(streams("ruleset-solver").integers(2**62))))
+    settings = realism.targeted
+    targeted = Mode(settings["edge_share"], settings["wrong_side_share"], None)
+    solved = [
+        (ind, _templates(solver, path, settings, targeted)) for ind, path in _targets(ruleset)
+    ]
+    targets = [(ind, found) for ind, found in solved if found]
+    n = pop.size
+    spread = int(settings["branch_share"] * n / max(len(targets), 1))
+    per_branch = max(int(settings["patients_per_branch"]), spread)
+    pool = rng.permutation(np.flatnonzero(pop.registered_after(cal.end)))
+    used = np.zeros(n, dtype=bool)
+    at = 0
+    on_register: dict[str, int] = {}
+    for ind, found in targets:
+        take = pool[at : at + per_branch]
+        at += len(take)
+        _realise_evenly(found, take, pop, cal, rng, sink, realism, targeted)
+        used[take] = True
+        register = ruleset.indicators[ind].register
+        on_register[register] = on_register.get(register, 0) + len(take)
+    _assign_ordinary(ruleset, solver, pop, cal, rng, sink, realism, pool[at:], on_register, used)
+    pop.settle_exits()
+    return used
+
+
+def _assign_ordinary(
+    ruleset: Ruleset,
+    solver: Solver,
+    pop: Population,
+    cal: Calendar,
+    rng: np.random.Generator,
+    sink: Sink,
+    realism: Realism,
+    free: np.ndarray,
+    already: dict[str, int],
+    used: np.ndarray,
+) -> None:
+    """Fill each disease register up to its real prevalence, smallest register first (so the
+    steepest age curves choose first), weighting patients by age and practice."""
+    n, settings = pop.size, realism.targeted
+    registers = [r.id for r in ruleset.registers.values() if r.prevalence]
+    wanted = {
+        r: max(int(round(realism.register(r).prevalence * n)) - already.get(r, 0), 0)
+        for r in registers
+    }
+    room = settings["max_used_share"] * (len(free) + int(used.sum())) - int(used.sum())
+    scale = min(1.0, max(room, 0.0) / max(sum(wanted.values()), 1))
+    available = np.ones(len(free), dtype=bool)
+    age = pop.age_years(cal)[free]
+    practice_rng = np.random.default_rng(rng.integers(2**62))
+    for register in sorted(registers, key=lambda r: (realism.register(r).prevalence, r)):
+        table = realism.register(register)
+        factor = practice_rng.lognormal(0.0, table.spread, pop.n_practices)
+        count = int(round(wanted[register] * scale))
+        mode = Mode(realism.ordinary["edge_share"], realism.ordinary["wrong_side_share"], register)
+        cared = _templates(solver, _ordinary_path(ruleset, register), settings, mode, True)
+        bare = _templates(solver, [(m.OnRegister(register), True)], settings, mode)
+        if not (cared or bare) or count == 0:
+            continue
+        candidates = np.flatnonzero(available)
+        weights = table.weight_by_age(age[candidates]) * factor[pop.practice[free[candidates]]]
+        chosen = candidates[weighted_sample(rng, weights, count)]
+        available[chosen] = False
+        members = rng.permutation(free[chosen])
+        gets_care = rng.random(len(members)) < realism.ordinary["care"]
+        for found, rows in ((cared or bare, gets_care), (bare or cared, ~gets_care)):
+            _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
+        used[members] = True
+
+
+def _targets(ruleset: Ruleset) -> list[tuple[str, Path_]]:
+    """(indicator, path) for every terminal branch of every indicator, the register's own
+    selection first."""
+    out = []
+    for ind in ruleset.indicators.values():
+        on_register: Path_ = [(m.OnRegister(ind.register), True)]
+        denominator = chain_leaves(ind.denominator)
+        selects = [leaf[0] for leaf in denominator if leaf[3].kind == "select"]
+        for path, _step, _truth, action in denominator:
+            if action.kind != "select":
+                out.append((ind.id, on_register + path))
+        for path, _step, _truth, _action in chain_leaves(ind.numerator):
+            for into in selects:
+                out.append((ind.id, on_register + into + path))
+    return out
+
+
+def _ordinary_path(ruleset: Ruleset, register: str) -> Path_:
+    """On the register and achieving each of its indicators (as far as they can be combined)."""
+    path: Path_ = [(m.OnRegister(register), True)]
+    for ind in ruleset.indicators.values():
+        if ind.register == register:
+            path.append((_achieved_condition(ind), True))
+    return path
+
+
+def _achieved_condition(ind: m.Indicator) -> m.Condition:
+    """A condition true for patients the indicator counts as achieved (any achieving route)."""
+    routes = []
+    for into in [leaf[0] for leaf in chain_leaves(ind.denominator) if leaf[3].kind == "select"]:
+        for path, _step, _truth, action in chain_leaves(ind.numerator):
+            if action.kind == "select":
+                routes.append(m.AllOf(tuple(c if t else m.Not(c) for c, t in into + path)))
+    return m.AnyOf(tuple(routes)) if routes else m.AllOf(())
+
+
+def _templates(
+    solver: Solver, path: Path_, settings: dict[str, float], mode: Mode, optional: bool = False
+) -> list[Template]:
+    """Up to ``variants`` different templates for ``path``; with ``optional``, conditions after
+    the first are dropped when they cannot be combined with the ones before."""
+    found: dict[str, Template] = {}
+    solver.wrong_side_share = mode.wrong_side_share
+    for _ in range(int(settings["attempts"])):
+        w = World()
+        if optional:
+            ok = solver.solve_path(w, path[:1])
+            for cond, want in path[1:]:
+                trial = w.copy()
+                if solver.solve(trial, cond, want) and solver.finish(trial) is not None:
+                    w = trial
+        else:
+            ok = solver.solve_path(w, path)
+        template = solver.finish(w) if ok else None
+        if template is not None:
+            found.setdefault(template.key(), template)
+        if len(found) >= settings["variants"]:
+            break
+    return list(found.values())
+
+
+def _realise_evenly(
+    found: Sequence[Template],
+    members: np.ndarray,
+    pop: Population,
+    cal: Calendar,
+    rng: np.random.Generator,
+    sink: Sink,
+    realism: Realism,
+    mode: Mode,
+) -> None:
+    which = np.arange(len(members)) % max(len(found), 1)
+    for i, template in enumerate(found):
+        rows = members[which == i]
+        if len(rows):
+            _realise(template, rows, pop, cal, rng, sink, realism, mode)
+
+
+def _realise(
+    t: Template,
+    pid: np.ndarray,
+    pop: Population,
+    cal: Calendar,
+    rng: np.random.Generator,
+    sink: Sink,
+    realism: Realism,
+    mode: Mode,
+) -> None:
+    """Draw one template's variables for its patients (vectorised) and add the records."""
+    known = _draw_days(t, pid, pop, cal, rng, realism, mode)
+    pop.dob[pid] = known[DOB]
+    pop.registration[pid] = known[REG]
+    own_sex = np.array(SEXES)[pop.sex[pid]]
+    allowed = np.isin(own_sex, t.sexes)
+    drawn = np.array([SEXES.index(s) for s in t.sexes])[rng.integers(0, len(t.sexes), len(pid))]
+    pop.sex[pid] = np.where(allowed, pop.sex[pid], drawn).astype(np.int8)
+    for slot, clusters in t.clusters.items():
+        choice = rng.integers(0, len(clusters), len(pid))
+        for i, cluster in enumerate(clusters):
+            rows = choice == i
+            rules = t.values.get(slot, ())
+            values = _draw_values(rules, int(rows.sum()), rng, realism, mode, cluster)
+            sink.add(CLUSTER_ROLE + cluster, pid[rows], known[slot][rows], values)
+
+
+def _draw_days(
+    t: Template,
+    pid: np.ndarray,
+    pop: Population,
+    cal: Calendar,
+    rng: np.random.Generator,
+    realism: Realism,
+    mode: Mode,
+) -> dict[str, np.ndarray]:
+    """Each variable (birth, registration, record slots) in dependency order, inside the bounds
+    the template sets against named dates and the variables drawn before it."""
+    k = len(pid)
+    oldest = years_before(cal.end, int(realism.population["oldest_age"]) - 1)
+    adult = years_before(cal.end, 18)
+    history = int(realism.targeted["history_years"] * DAYS_PER_YEAR)
+    known: dict[str, np.ndarray] = {}
+    for var in t.order:
+        lo, hi, lo_set, hi_set = _bounds_of(t, var, known, k, oldest, cal)
+        if var == DOB:  # adults unless the rules need someone younger
+            hi = np.where(lo <= adult, np.minimum(hi, adult), hi)
+        else:
+            lo = np.maximum(lo, known[DOB])
+        if var not in (DOB, REG):
+            lo = np.where(lo_set, lo, np.maximum(lo, hi - history))
+        hi = np.maximum(hi, lo)
+        days = lo + (rng.random(k) * (hi - lo + 1)).astype(np.int64)
+        snap = rng.random(k) < mode.edge_share
+        to_lo = np.where(lo_set & hi_set, rng.random(k) < 0.5, lo_set)
+        days = np.where(snap & (lo_set | hi_set), np.where(to_lo, lo, hi), days)
+        if var in (DOB, REG):
+            own = pop.dob[pid] if var == DOB else pop.registration[pid]
+            keep = (own >= lo) & (own <= hi)  # ages and registrations stay realistic if they can
+            days = np.where(keep, own, days)
+        known[var] = days
+    return known
+
+
+def _bounds_of(
+    t: Template, var: str, known: dict[str, np.ndarray], k: int, oldest: int, cal: Calendar
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    lo = np.full(k, oldest if var == DOB else -(10**7), dtype=np.int64)
+    hi = np.full(k, cal.end, dtype=np.int64)
+    lo_set = np.zeros(k, dtype=bool)
+    hi_set = np.zeros(k, dtype=bool)
+    for v, op, ref, off, const in t.dates:
+        if v == var:
+            if const is not None:
+                other = np.full(k, const, dtype=np.int64)
+            elif ref in known:
+                other = shift_days(known[ref], off)
+            else:
+                continue
+            new_lo, new_hi = _bounds(op, other)
+        elif ref == var and v in known:
+            new_lo, new_hi = _inverse_bounds(op, known[v], off)
+        else:
+            continue
+        if new_lo is not None:
+            lo_set |= new_lo > lo
+            lo = np.maximum(lo, new_lo)
+        if new_hi is not None:
+            hi_set |= new_hi < hi
+            hi = np.minimum(hi, new_hi)
+    return lo, hi, lo_set, hi_set
+
+
+def _bounds(op: str, other: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bounds on x from "x op other"."""
+    return {
+        "after": (other + 1, None),
+        "on_or_after": (other, None),
+        "before": (None, other - 1),
+        "on_or_before": (None, other),
+        "same_day": (other, other),
+    }[op]
+
+
+def _inverse_bounds(
+    op: str, subject: np.ndarray, offset: m.Offset | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bounds on x from "subject op x + offset" (month offsets invert approximately)."""
+    back = subject if offset is None else shift_days(subject, m.Offset(-offset.amount, offset.unit))
+    return {
+        "after": (None, back - 1),
+        "on_or_after": (None, back),
+        "before": (back + 1, None),
+        "on_or_before": (back, None),
+        "same_day": (back, back),
+    }[op]
+
+
+def _draw_values(
+    rules: Sequence[tuple[str, float]],
+    k: int,
+    rng: np.random.Generator,
+    realism: Realism,
+    mode: Mode,
+    cluster: str,
+) -> np.ndarray:
+    """Values inside the rules' range. Targeted patients: uniform, often exactly on the range's
+    edge, NaN when nothing is asked. Ordinary members: the cluster's value distribution, a draw
+    outside the range redrawn uniformly inside it."""
+    model = realism.value_model(mode.register, cluster) if mode.register else None
+    if not rules:
+        return model.draw(rng, k) if model else np.full(k, np.nan)
+    step = value_step(rules)
+    lo, hi = value_range(rules)
+    span = max(max(abs(x) for _, x in rules) * 0.3, 10 * step)
+    lo_val = hi - span if lo is None else lo
+    hi_val = lo + span if hi is None else hi
+    grid = np.round((hi_val - lo_val) / step)
+    values = lo_val + np.floor(rng.random(k) * (grid + 1)) * step
+    if model is not None:
+        natural = model.draw(rng, k)
+        inside = (natural >= lo_val) & (natural <= hi_val)
+        return np.round(np.where(inside, natural, values), 1)
+    snap = rng.random(k) < mode.edge_share
+    edges = [v for v, given in ((lo_val, lo is not None), (hi_val, hi is not None)) if given]
+    if edges:
+        values = np.where(snap, np.asarray(edges)[rng.integers(0, len(edges), k)], values)
+    return np.round(values, 1)
