@@ -80,13 +80,16 @@ def assign_templates(
     used = np.zeros(n, dtype=bool)
     at = 0
     on_register: dict[str, int] = {}
-    for ind, found in targets:
+    diagnoses = {r.id: _diagnosis_clusters(ruleset, r.id) for r in ruleset.registers.values()}
+    for _ind, found in targets:
         take = pool[at : at + per_branch]
         at += len(take)
-        _realise_evenly(found, take, pop, cal, rng, sink, realism, targeted)
+        for template, members in _realise_evenly(
+            found, take, pop, cal, rng, sink, realism, targeted
+        ):
+            for register in _registers_of(template, diagnoses):
+                on_register[register] = on_register.get(register, 0) + len(members)
         used[take] = True
-        register = ruleset.indicators[ind].register
-        on_register[register] = on_register.get(register, 0) + len(take)
     _assign_ordinary(ruleset, solver, pop, cal, rng, sink, realism, pool[at:], on_register, used)
     pop.settle_exits()
     return used
@@ -135,6 +138,37 @@ def _assign_ordinary(
         for found, rows in ((cared or bare, gets_care), (bare or cared, ~gets_care)):
             _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
         used[members] = True
+
+
+def _registers_of(template: Template, diagnoses: dict[str, set[str]]) -> set[str]:
+    """Registers a template (probably) puts its patients on: those its solution went through,
+    and those whose diagnosis clusters it records (a cohort such as MH1_REG reads MH_REG's)."""
+    recorded = set().union(*template.clusters.values()) if template.clusters else set()
+    return set(template.registers) | {r for r, codes in diagnoses.items() if codes & recorded}
+
+
+def _diagnosis_clusters(ruleset: Ruleset, register: str) -> set[str]:
+    """Clusters a register's selecting branches need a record of (read with positive polarity)."""
+    out: set[str] = set()
+
+    def walk(cond: m.Condition, truth: bool) -> None:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                for item in items:
+                    walk(item, truth)
+            case m.Not(item):
+                walk(item, not truth)
+            case m.NamedCondition(name):
+                walk(ruleset.conditions[name].condition, truth)
+            case m.Has(f) | m.DateCompare(f, _, _) | m.ValueCompare(f, _, _) if truth:
+                if f in ruleset.fields:
+                    out.update(ruleset.fields[f].clusters)
+
+    for path, _step, _truth, action in chain_leaves(ruleset.registers[register].rules):
+        if action.kind == "select":
+            for cond, truth in path:
+                walk(cond, truth)
+    return out
 
 
 def _targets(ruleset: Ruleset) -> list[tuple[str, Path_]]:
@@ -207,12 +241,16 @@ def _realise_evenly(
     sink: Sink,
     realism: Realism,
     mode: Mode,
-) -> None:
+) -> list[tuple[Template, np.ndarray]]:
+    """Share ``members`` out over the templates; returns (template, its patients) pairs."""
     which = np.arange(len(members)) % max(len(found), 1)
+    out = []
     for i, template in enumerate(found):
         rows = members[which == i]
         if len(rows):
             _realise(template, rows, pop, cal, rng, sink, realism, mode)
+            out.append((template, rows))
+    return out
 
 
 def _realise(

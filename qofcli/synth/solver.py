@@ -43,6 +43,7 @@ class World:
     allowed: dict[str, set[str]] = field(default_factory=dict)
     banned: dict[str, set[str]] = field(default_factory=dict)
     sexes: set[str] = field(default_factory=lambda: set(SEXES))
+    registers: set[str] = field(default_factory=set)  # registers the patient is put on
 
     def copy(self) -> World:
         return World(
@@ -53,6 +54,7 @@ class World:
             {k: set(v) for k, v in self.allowed.items()},
             {k: set(v) for k, v in self.banned.items()},
             set(self.sexes),
+            set(self.registers),
         )
 
 
@@ -66,6 +68,7 @@ class Template:
     values: dict[str, tuple[tuple[str, float], ...]]  # slot -> value rules ("op", number)
     sexes: tuple[str, ...]
     ages: bool  # the rules constrain the age
+    registers: frozenset[str]  # registers the patient is put on
 
     def key(self) -> str:
         return repr((self.dates, sorted(self.clusters.items()), sorted(self.values.items())))
@@ -184,9 +187,12 @@ class Solver:
             return not want
         self.depth += 1
         try:
-            return self.solve_path(w, self.rng.choice(leaves)[0])
+            solved = self.solve_path(w, self.rng.choice(leaves)[0])
         finally:
             self.depth -= 1
+        if solved and want:
+            w.registers.add(register)
+        return solved
 
     def has(self, w: World, name: str, want: bool) -> bool:
         if name in m.BUILTIN_DATE_FIELDS:
@@ -320,6 +326,7 @@ class Solver:
             values,
             tuple(s for s in SEXES if s in w.sexes),
             any(v == DOB for v, *_ in w.dates),
+            frozenset(w.registers),
         )
 
 
