@@ -36,9 +36,9 @@ from qofcli.synth.frames import (
     write_extract,
 )
 from qofcli.synth.population import draw_population
-from qofcli.synth.realism import load_realism
+from qofcli.synth.realism import Realism, load_realism
 
-__all__ = ["SyntheticExtract", "generate", "write_extract"]
+__all__ = ["Realism", "SyntheticExtract", "generate", "load_realism", "write_extract"]
 
 
 def generate(
@@ -48,12 +48,14 @@ def generate(
     ruleset: Ruleset,
     noise_codes: Sequence[str] = (),
     events_per_patient: float = 8.0,
+    realism: Realism | None = None,
 ) -> SyntheticExtract:
     """Build a synthetic extract for ``ruleset``'s payment period from its cluster codes and the
-    given noise codes (codes no rule reads); the same arguments always give the same frames."""
+    given noise codes (codes no rule reads); the same arguments always give the same frames.
+    ``realism`` replaces the shipped tables of qofcli/data/synth.yaml (tests use it)."""
     start, end = ruleset.period_start, ruleset.period_end
     _check_arguments(n_patients, n_practices, seed, start, end, events_per_patient)
-    realism = load_realism()
+    realism = realism or load_realism()
     cal = Calendar.of(start, end)
     streams = Streams(seed)
     clusters = {c.id: c.codes for c in ruleset.clusters.values() if c.codes}

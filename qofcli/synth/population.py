@@ -58,7 +58,11 @@ def draw_population(
     sizes = rng.lognormal(0.0, table["practice_size_spread"], n_practices)
     practice = np.sort(allocate(rng, n, sizes))
     dob, sex = _ages_and_sexes(rng, n, cal, table)
+    dob = _snap_to_bounds(rng, dob, cal, table["born_on_boundary"], latest=cal.end)
     registration = _registrations(rng, dob, cal, table)
+    registration = np.maximum(
+        _snap_to_bounds(rng, registration, cal, table["registered_on_boundary"], cal.end), dob
+    )
     exit_day, exit_kind = _exits(rng, dob, registration, cal, table)
     return Population(practice, dob, sex, registration, exit_day, exit_kind, n_practices)
 
@@ -112,6 +116,16 @@ def _exits(
     after = rng.random(n) < table["exit_after_end"]
     later = uniform_days(rng, n, cal.end + 1, cal.end + table["exit_after_end_days"])
     days = np.where(after, later, uniform_days(rng, n, cal.start, cal.end))
-    on_boundary = rng.random(n) < table["exit_on_boundary"]
-    days = np.where(on_boundary, cal.end + rng.integers(0, 2, n), days)
+    days = _snap_to_bounds(rng, days, cal, table["exit_on_boundary"], latest=cal.end + 1)
     return np.maximum(days, registration), kind
+
+
+def _snap_to_bounds(
+    rng: np.random.Generator, days: np.ndarray, cal: Calendar, share: float, latest: int
+) -> np.ndarray:
+    """Move ``share`` of the days onto a period bound or the day either side of it (no later
+    than ``latest``), so every extract has lives that start and end on the edges."""
+    bounds = np.array([cal.start - 1, cal.start, cal.start + 1, cal.end - 1, cal.end, cal.end + 1])
+    bounds = bounds[bounds <= latest]
+    snap = rng.random(len(days)) < share
+    return np.where(snap, bounds[rng.integers(0, len(bounds), len(days))], days)
