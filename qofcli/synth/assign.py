@@ -271,6 +271,7 @@ def _realise(
     allowed = np.isin(own_sex, t.sexes)
     drawn = np.array([SEXES.index(s) for s in t.sexes])[rng.integers(0, len(t.sexes), len(pid))]
     pop.sex[pid] = np.where(allowed, pop.sex[pid], drawn).astype(np.int8)
+    recorded = set().union(*t.clusters.values()) if t.clusters else set()
     for slot, clusters in t.clusters.items():
         choice = rng.integers(0, len(clusters), len(pid))
         for i, cluster in enumerate(clusters):
@@ -278,6 +279,11 @@ def _realise(
             rules = t.values.get(slot, ())
             values = _draw_values(rules, int(rows.sum()), rng, realism, mode, cluster)
             sink.add(CLUSTER_ROLE + cluster, pid[rows], known[slot][rows], values)
+            partner = realism.paired.get(cluster)
+            if mode.register and partner and partner not in recorded:
+                # an ordinary member's reading is whole: the other half on the same day
+                extra = _draw_values((), int(rows.sum()), rng, realism, mode, partner)
+                sink.add(CLUSTER_ROLE + partner, pid[rows], known[slot][rows], extra)
 
 
 def _draw_days(
@@ -304,6 +310,9 @@ def _draw_days(
             lo = np.maximum(lo, known[DOB])
         if var not in (DOB, REG):
             lo = np.where(lo_set, lo, np.maximum(lo, hi - history))
+        # nothing is dated after the period end (rules cannot read it), even if a template
+        # inherited from another year asks for it
+        lo, hi = np.minimum(lo, cal.end), np.minimum(hi, cal.end)
         hi = np.maximum(hi, lo)
         days = lo + (rng.random(k) * (hi - lo + 1)).astype(np.int64)
         snap = rng.random(k) < mode.edge_share
@@ -313,8 +322,19 @@ def _draw_days(
             own = pop.dob[pid] if var == DOB else pop.registration[pid]
             keep = (own >= lo) & (own <= hi)  # ages and registrations stay realistic if they can
             days = np.where(keep, own, days)
+        elif mode.register and (partner := _partner_slot(t, var, known, realism)):
+            same = known[partner]  # an ordinary member's two halves of a reading share a day
+            days = np.where((same >= lo) & (same <= hi), same, days)
         known[var] = days
     return known
+
+
+def _partner_slot(
+    t: Template, slot: str, known: dict[str, np.ndarray], realism: Realism
+) -> str | None:
+    """A slot drawn before this one whose records are the other half of this one's."""
+    partners = {realism.paired[c] for c in t.clusters.get(slot, ()) if c in realism.paired}
+    return next((s for s in known if partners & set(t.clusters.get(s, ()))), None)
 
 
 def _bounds_of(

@@ -54,6 +54,7 @@ class Realism:
     targeted: dict[str, float]
     values: dict[str, dict[str, ValueModel]]
     background: dict[str, Any]
+    paired: dict[str, str]  # a record of one cluster comes with one of the other, same day
 
     def register(self, register_id: str) -> RegisterRealism:
         return self.registers.get(register_id, self.default_register)
@@ -90,4 +91,5 @@ def load_realism(path: Path = DATA_FILE) -> Realism:
             for group, models in raw["values"].items()
         },
         background=raw["background"],
+        paired=dict(raw["paired"]) | {b: a for a, b in raw["paired"]},
     )
