@@ -37,7 +37,8 @@ def synth(
 ) -> None:
     """Write a synthetic extract with England-like patients and the ruleset's real codes.
 
-    Every patient is made up; the extract reaches every rule step of the shipped diabetes rules.
+    Every patient is made up. Dates follow the ruleset's payment period; registers have England's
+    prevalence, and a few patients per rule branch reach every branch the ruleset's codes allow.
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     with progress(f"Generating {patients:,} patients..."):
