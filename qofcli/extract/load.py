@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from qofcli.errors import ExtractError
+from qofcli.extract.diagnose import diagnose_table
 from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, Table, type_problem, typed_column
 
 MEMORY = "<memory>"
@@ -69,9 +70,12 @@ class TableFile:
             return lf, lf.collect_schema()
         except (pl.exceptions.PolarsError, OSError) as exc:
             kind = "CSV with a header row" if self.is_csv else "Parquet"
-            raise ExtractLayoutError(
-                self.table.name, str(self.path), "cannot be read", f"check it is {kind}"
-            ) from exc
+            problem, fix = self.diagnosis() or ("cannot be read", f"check it is {kind}")
+            raise ExtractLayoutError(self.table.name, str(self.path), problem, fix) from exc
+
+    def diagnosis(self) -> tuple[str, str] | None:
+        """Why the file does not read as the contract expects (encoding, separator, ...)."""
+        return diagnose_table(self.table, self.files)
 
 
 def _clean_header(names: list[str]) -> list[str]:
@@ -81,6 +85,13 @@ def _clean_header(names: list[str]) -> list[str]:
 
 def check_folder(path: Path) -> Path:
     """The extract folder, or an ExtractError if it is not there."""
+    if path.is_file():
+        raise ExtractLayoutError(
+            "extract",
+            str(path),
+            "is a file, not an extract folder",
+            f"give the folder that holds {path.name} and the other tables",
+        )
     if not path.is_dir():
         raise ExtractLayoutError("extract", str(path), "extract folder not found", "check the path")
     return path
@@ -153,6 +164,10 @@ def require_table(folder: Path, table: Table) -> TableFile:
 
 def _open(tf: TableFile) -> pl.LazyFrame:
     lf, schema = tf.open()
+    if column_problems(tf.table, schema):
+        found = tf.diagnosis()
+        if found is not None:
+            raise ExtractLayoutError(tf.table.name, str(tf.path), *found)
     return typed_frame(lf, tf.table, schema, str(tf.path))
 
 

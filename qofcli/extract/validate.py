@@ -24,7 +24,8 @@ from qofcli.extract.load import (
 )
 from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, SEXES, Table, parse, raw_value
 
-Severity = Literal["error", "warning"]
+# A note informs and never changes the exit code (e.g. codes no rule reads: normal in real data).
+Severity = Literal["error", "warning", "note"]
 
 MAX_ROWS = 5
 ROW = "_row"
@@ -113,6 +114,7 @@ class _Table:
     file: str
     frame: pl.LazyFrame
     columns: frozenset[str]
+    source: TableFile | None = None  # None for tables joined from others
 
 
 def _raw(column: str) -> pl.Expr:
@@ -270,7 +272,7 @@ def event_checks(today: date, known_codes: frozenset[str] | None) -> list[Check]
         known = pl.Series(sorted(known_codes), dtype=pl.String).implode()
         checks.append(
             Check(
-                "warning",
+                "note",
                 "code",
                 "code in no cluster of the ruleset",
                 "these events are ignored; check the codes if that is unexpected",
@@ -311,6 +313,10 @@ def _prepare(tf: TableFile, problems: list[Problem]) -> _Table | None:
         problems.append(_layout_problem(exc))
         return None
     bad = column_problems(tf.table, schema)
+    found = tf.diagnosis() if bad else None
+    if found is not None:
+        problems.append(Problem("error", tf.table.name, None, found[0], 0, (), tf.label, found[1]))
+        return None
     problems.extend(_column_problem(tf, col, reason) for col, reason in bad.items())
     usable = [c for c in tf.table.columns if c.name in schema and c.name not in bad]
     problems.extend(
@@ -323,7 +329,7 @@ def _prepare(tf: TableFile, problems: list[Problem]) -> _Table | None:
         .select(ROW, *(raw_value(c.name, schema[c.name]).alias(f"raw:{c.name}") for c in usable))
         .with_columns(parse(_raw(c.name), c, schema[c.name]).alias(c.name) for c in usable)
     )
-    return _Table(tf.table.name, tf.label, frame, frozenset(c.name for c in usable))
+    return _Table(tf.table.name, tf.label, frame, frozenset(c.name for c in usable), tf)
 
 
 def _open(folder: Path, table: Table, problems: list[Problem]) -> _Table | None:
@@ -389,16 +395,12 @@ def _run(table: _Table, checks: list[Check]) -> tuple[list[Problem], int] | None
 
 
 def _unreadable(table: _Table) -> Problem:
-    return Problem(
-        "error",
-        table.name,
-        None,
+    found = table.source.diagnosis() if table.source else None
+    problem, fix = found or (
         "cannot be read (malformed rows or mixed types)",
-        0,
-        (),
-        table.file,
         "check every row has the header's columns in one type",
     )
+    return Problem("error", table.name, None, problem, 0, (), table.file, fix)
 
 
 def _check(table: _Table | None, checks: list[Check], problems: list[Problem]) -> int | None:
