@@ -29,6 +29,8 @@ from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, SEXES, Table, par
 Severity = Literal["error", "warning", "note"]
 
 MAX_ROWS = 5
+# Nobody registered today was born before this (the oldest recorded human lived 122 years).
+EARLIEST_BIRTH = date(1880, 1, 1)
 ROW = "_row"
 PATIENT_KNOWN = "_patient_known"
 PATIENT_BIRTH = "_patient_date_of_birth"
@@ -165,10 +167,18 @@ def practice_checks() -> list[Check]:
         _unparseable(
             "list_size", "expected a whole number", "use a whole number or leave it empty"
         ),
+        Check(
+            "error",
+            "list_size",
+            "list_size 0 or negative",
+            "give the registered list size, or leave it empty to count registered patients",
+            pl.col("list_size") <= 0,
+            ("list_size",),
+        ),
     ]
 
 
-def patient_checks() -> list[Check]:
+def patient_checks(today: date) -> list[Check]:
     sex_flag = ~_raw("sex").is_in(SEXES).fill_null(False)
     return [
         _empty("patient_id"),
@@ -176,6 +186,14 @@ def patient_checks() -> list[Check]:
         _empty("practice_code"),
         _empty("date_of_birth"),
         _bad_date("date_of_birth"),
+        Check(
+            "error",
+            "date_of_birth",
+            f"date_of_birth before {EARLIEST_BIRTH.isoformat()} or after today",
+            "check date_of_birth (a placeholder such as 0001-01-01 is not a date of birth)",
+            (pl.col("date_of_birth") < EARLIEST_BIRTH) | (pl.col("date_of_birth") > today),
+            ("date_of_birth",),
+        ),
         Check(
             "error",
             "sex",
@@ -484,7 +502,7 @@ def validate_extract(
     linked = patients
     if patients is not None and practices is not None:
         linked = _link_practices(patients, practices)
-    patients_readable = _check(linked, patient_checks(), problems) is not None
+    patients_readable = _check(linked, patient_checks(today), problems) is not None
     if patients_readable and patients is not None and events is not None:
         events = _link_patients(events, patients)
     if _check(events, event_checks(today, known_codes), problems) == 0:
