@@ -57,7 +57,7 @@ def _rates_line(score: Score) -> str:
     return (
         f"£ per point {_money(rates.pound_per_point)}, national average list size "
         f"{_count(rates.national_average_list_size)}, national prevalence: "
-        f"{prevalence or 'none'}{overridden}"
+        f"{prevalence or 'none'}{overridden}\n{rates.prevalence_basis}"
     )
 
 

@@ -173,6 +173,7 @@ def _parse_dates(raw: dict[str, Any], where: Path) -> dict[str, date]:
 PAYMENT_KEYS = frozenset(
     {"pound_per_point", "national_average_list_size", "national_prevalence", "source"}
     | {"confidence", "national_prevalence_source", "national_prevalence_confidence"}
+    | {"national_prevalence_year"}
 )
 
 

@@ -274,6 +274,7 @@ class Payment:
     confidence: str = ""
     national_prevalence_source: str = ""
     national_prevalence_confidence: str = ""
+    national_prevalence_year: str = ""  # the QOF year the figures were published for
 
 
 @dataclass(frozen=True)
