@@ -191,7 +191,8 @@ def _diabetics(count: int) -> dict[str, tuple[date, list]]:
 
 # ---- protected and manual payment ----------------------------------------------------------
 # One practice, list 1,000, 13 diabetics: DM_REG prevalence 1.3%, national 6.444% (inherited
-# from qof-2026-27: NHS England 2024-25) -> APDF 1.3 / 6.444 = 0.201738050900. CPI = 1,000 / 9,964 = 0.100361301686. £ per point at CPI only:
+# from qof-2026-27: NHS England 2024-25) -> APDF 1.3 / 6.444 = 0.201738050900.
+# CPI = 1,000 / 9,964 = 0.100361301686. £ per point at CPI only:
 # 220.62 × 0.100361301686 = 22.14171...
 
 
