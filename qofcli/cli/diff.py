@@ -11,6 +11,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
+from qofcli.cli.common import warn_if_wrong_year
 from qofcli.cli.options import AsOfOpt, By, ByOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import emit
 from qofcli.errors import UsageError
@@ -80,6 +81,7 @@ def diff(
         structure = diff_rulesets(a, b)
     else:
         data = api.open_extract(extract, b)
+        warn_if_wrong_year(data, a, b)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
         structure = comparison.structure

@@ -64,11 +64,12 @@ def patients(
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
-    rules, data = ruleset_and_extract(ruleset, extract)
+    when = parse_as_of(as_of)
+    rules, data = ruleset_and_extract(ruleset, extract, when)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
             rates = rates_from_options(rules, point_value, list_size, national_prevalence)
-            frame = api.worklist(data, rules, parse_as_of(as_of), rates)
+            frame = api.worklist(data, rules, when, rates)
         else:
-            frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
+            frame = api.patient_outcomes(data, rules, when, indicator, status)
     emit(frame_bytes(frame, fmt.value), output, fmt.value)

@@ -113,11 +113,12 @@ def score(
     £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
     needed for full points and the £ still available.
     """
-    rules, data = ruleset_and_extract(ruleset, extract)
+    when = parse_as_of(as_of)
+    rules, data = ruleset_and_extract(ruleset, extract, when)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     claims = api.read_claims(rules, protected_points, declarations)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(data, rules, parse_as_of(as_of), rates, by.value, claims)
+        result = api.score(data, rules, when, rates, by.value, claims)
     if fmt is ScoreFormat.table:
         if output is not None:
             raise UsageError("--output needs --format csv, json or parquet")

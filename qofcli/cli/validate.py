@@ -6,8 +6,9 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, stdout, user_errors
+from qofcli.cli.common import warn_if_wrong_year
 from qofcli.cli.options import ExtractArg, RulesetOpt
-from qofcli.extract import validate_extract
+from qofcli.extract import load_extract, validate_extract
 from qofcli.reports.console import render_validation
 from qofcli.ruleset.catalogue import default_ruleset_id
 
@@ -23,4 +24,6 @@ def validate(extract: ExtractArg, ruleset: RulesetOpt = None) -> None:
     known = frozenset(code for c in rules.clusters.values() for code in c.codes)
     report = validate_extract(extract, known_codes=known)
     render_validation(report, stdout)
+    if not report.errors:
+        warn_if_wrong_year(load_extract(extract), rules)
     raise typer.Exit(report.exit_code)
