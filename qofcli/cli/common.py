@@ -16,11 +16,13 @@ from qofcli.ruleset.model import Ruleset
 def ruleset_and_extract(
     ruleset_id: str | None, extract_path: Path, as_of: date | None = None
 ) -> tuple[Ruleset, Extract]:
-    """The named ruleset, or the shipped year holding `as_of` (else today); the opened extract."""
+    """The named ruleset, or the shipped year holding `as_of` (else today); the opened extract.
+
+    Callers warn with `warn_if_wrong_year` once their work succeeded, so an error still ends in
+    exactly one line on stderr.
+    """
     ruleset = api.load_ruleset(ruleset_id or default_ruleset_id(as_of))
-    extract = api.open_extract(extract_path, ruleset)
-    warn_if_wrong_year(extract, ruleset)
-    return ruleset, extract
+    return ruleset, api.open_extract(extract_path, ruleset)
 
 
 def warn_if_wrong_year(extract: Extract, *rulesets: Ruleset) -> None:

@@ -81,9 +81,9 @@ def diff(
         structure = diff_rulesets(a, b)
     else:
         data = api.open_extract(extract, b)
-        warn_if_wrong_year(data, a, b)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
+        warn_if_wrong_year(data, a, b)
         structure = comparison.structure
     _write(structure, comparison, fmt, table, output)
     changed = comparison.changed if comparison is not None else not structure.empty

@@ -9,7 +9,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
 from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
 from qofcli.cli.score import (
     ListSizeOpt,
@@ -66,10 +66,11 @@ def patients(
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
     when = parse_as_of(as_of)
     rules, data = ruleset_and_extract(ruleset, extract, when)
+    rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
-            rates = rates_from_options(rules, point_value, list_size, national_prevalence)
             frame = api.worklist(data, rules, when, rates)
         else:
             frame = api.patient_outcomes(data, rules, when, indicator, status)
+    warn_if_wrong_year(data, rules)
     emit(frame_bytes(frame, fmt.value), output, fmt.value)

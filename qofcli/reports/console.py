@@ -12,6 +12,7 @@ from qofcli.extract import ValidationReport
 from qofcli.ruleset.diff import Change, RulesetDiff
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.claims import ROUTE_NO_BASELINE, no_baseline_note
 from qofcli.scoring.compare import Comparison
 
 CODES_SHOWN = 5  # per cluster in the table; CSV and JSON list them all
@@ -44,6 +45,10 @@ def render_score(score: Score, console: Console) -> None:
     console.print(_totals_line(score), highlight=False)
     console.print(_domain_table(score.domain_totals, "Domains, whole run"))
     for note in score.indicators["points_note"].drop_nulls().unique().sort():
+        console.print(note, style="yellow", markup=False, highlight=False)
+    unimproved = score.indicators.filter(pl.col("points_route") == ROUTE_NO_BASELINE)
+    if unimproved.height:
+        note = no_baseline_note(unimproved["indicator"].unique())
         console.print(note, style="yellow", markup=False, highlight=False)
     money = score.indicators.filter(pl.col("points_note").is_null())["pounds_note"]
     for note in money.drop_nulls().unique().sort():
