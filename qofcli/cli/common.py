@@ -10,6 +10,9 @@ from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.model import Ruleset
 
 
-def ruleset_and_extract(ruleset_id: str | None, extract_path: Path) -> tuple[Ruleset, Extract]:
+def ruleset_and_extract(
+    ruleset_id: str | None, extract_path: Path, map_path: Path | None = None
+) -> tuple[Ruleset, Extract]:
     ruleset = api.load_ruleset(ruleset_id or default_ruleset_id())
-    return ruleset, api.open_extract(extract_path, ruleset)
+    mapping = api.load_mapping(map_path) if map_path else None
+    return ruleset, api.open_extract(extract_path, ruleset, mapping)

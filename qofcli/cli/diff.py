@@ -11,7 +11,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.options import AsOfOpt, By, ByOpt, OutputOpt, parse_as_of
+from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import emit
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_diff
@@ -66,6 +66,7 @@ def diff(
         ),
     ] = None,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences, 0 when none.")
     ] = False,
@@ -79,7 +80,8 @@ def diff(
     if extract is None:
         structure = diff_rulesets(a, b)
     else:
-        data = api.open_extract(extract, b)
+        mapping = api.load_mapping(map_file) if map_file else None
+        data = api.open_extract(extract, b, mapping)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
         structure = comparison.structure

@@ -208,7 +208,7 @@ def indicator_count(ruleset: Ruleset) -> int:
 def render_validation(report: ValidationReport, console: Console) -> None:
     """Every problem on its own line, then a one-line summary."""
     for problem in report.problems:
-        style = "red" if problem.severity == "error" else "yellow"
+        style = {"error": "red", "warning": "yellow"}.get(problem.severity, "dim")
         console.print(f"[{style}]{problem.line()}[/{style}]", highlight=False, soft_wrap=True)
     errors, warnings = len(report.errors), len(report.warnings)
     if not report.problems:

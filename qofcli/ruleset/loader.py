@@ -20,6 +20,7 @@ from qofcli.errors import RulesetError
 from qofcli.ruleset import model as m
 from qofcli.ruleset.catalogue import find_ruleset_dir
 from qofcli.ruleset.checks import check_ruleset
+from qofcli.ruleset.snomed import is_valid_sctid
 
 MANIFEST = "ruleset.toml"
 MISSING = "missing"
@@ -310,6 +311,14 @@ def _read_cluster_csv(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     codes = tuple(r[0] for r in rows)
     if len(set(codes)) != len(codes):
         raise RulesetError(f"{path}: cluster lists a code twice")
+    bad = [n for n, code in enumerate(codes, start=2) if not is_valid_sctid(code)]
+    if bad:
+        # e.g. 1.23E+15 from a spreadsheet: the cluster would silently match nobody.
+        lines = ", ".join(str(n) for n in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise RulesetError(
+            f"{path}: {len(bad)} code(s) are not SNOMED CT concept ids (line {lines}); "
+            "restore the digits (a spreadsheet may have turned them into 1.23E+15)"
+        )
     return codes, tuple(r[1] for r in rows)
 
 
