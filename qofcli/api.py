@@ -168,6 +168,8 @@ def synthesise(
     """Write a synthetic extract for the ruleset's year using its real cluster codes."""
     from qofcli import synth
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder (it is created if absent)")
     if n_patients < 1 or n_practices < 1 or n_practices > n_patients:
         raise UsageError("--patients and --practices must be positive, with patients >= practices")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:

@@ -11,6 +11,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
+from qofcli.cli.common import check_output_options
 from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import emit
 from qofcli.errors import UsageError
@@ -75,6 +76,7 @@ def diff(
     rule steps and cluster codes. With --extract, the figures under each and the change."""
     if extract is None and (patients or as_of):
         raise UsageError(f"{'--patients' if patients else '--as-of'} needs --extract EXTRACT")
+    check_output_options(fmt.value, output)
     a, b = api.load_ruleset(ruleset_a), api.load_ruleset(ruleset_b)
     comparison = None
     if extract is None:

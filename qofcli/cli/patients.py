@@ -9,7 +9,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.common import check_output_options, ruleset_and_extract
 from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, OutputOpt, RulesetOpt, parse_as_of
 from qofcli.cli.score import (
     ListSizeOpt,
@@ -65,6 +65,7 @@ def patients(
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
+    check_output_options(fmt.value, output)
     rules, data = ruleset_and_extract(ruleset, extract, map_file)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:

@@ -10,7 +10,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.common import check_output_options, ruleset_and_extract
 from qofcli.cli.options import (
     AsOfOpt,
     By,
@@ -115,6 +115,7 @@ def score(
     £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
     needed for full points and the £ still available.
     """
+    check_output_options(fmt.value, output)
     rules, data = ruleset_and_extract(ruleset, extract, map_file)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     claims = api.read_claims(rules, protected_points, declarations)

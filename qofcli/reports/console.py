@@ -239,7 +239,7 @@ def render_diff(structure: RulesetDiff, comparison: Comparison | None, console: 
 
 def _changes_table(changes: Sequence[Change]) -> Table:
     table = Table(title="Rule changes", title_justify="left")
-    for header in ("Kind", "Id", "Change", "What", "Before", "After"):
+    for header in ("Kind", "Id", "Change", "What", "Before", "After", "Affects"):
         table.add_column(header, overflow="fold")
     codes: dict[str, list[Change]] = {}
     for change in changes:
@@ -247,10 +247,16 @@ def _changes_table(changes: Sequence[Change]) -> Table:
             codes.setdefault(change.id, []).append(change)
             continue
         table.add_row(
-            change.kind, change.id, change.change, change.attribute, change.before, change.after
+            change.kind,
+            change.id,
+            change.change,
+            change.attribute,
+            change.before,
+            change.after,
+            change.affects,
         )
     for cluster, found in codes.items():
-        table.add_row("cluster", cluster, "codes", *_code_cells(found))
+        table.add_row("cluster", cluster, "codes", *_code_cells(found), found[0].affects)
     return table
 
 

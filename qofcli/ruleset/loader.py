@@ -63,11 +63,50 @@ _DATE_REF = re.compile(
 
 
 def load_ruleset(id_or_path: str | Path) -> m.Ruleset:
-    """Find a ruleset by id or folder path, load it and everything it extends, and check it."""
+    """Find a ruleset by id or folder path, load it and everything it extends, and check it.
+
+    Loaded rulesets are kept for the life of the process, keyed by their files' paths, sizes
+    and modification times (``qof diff`` loads a chain twice; tests load the same years often).
+    Treat the result as read-only.
+    """
     folder = find_ruleset_dir(id_or_path)
-    ruleset = _load_folder(folder, seen=())
-    check_ruleset(ruleset)
+    key = (folder, _fingerprint(folder))
+    ruleset = _LOADED.get(key)
+    if ruleset is None:
+        ruleset = _load_folder(folder, seen=())
+        check_ruleset(ruleset)
+        _LOADED[key] = ruleset
     return ruleset
+
+
+_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...]], m.Ruleset] = {}
+
+
+def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file the folder and its parents' folders hold, with size and mtime."""
+    stats = []
+    for current in _extends_chain(folder):
+        for path in sorted(current.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                stats.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stats)
+
+
+def _extends_chain(folder: Path) -> list[Path]:
+    """The folder and the folders it extends (stops quietly at a loop; loading reports it)."""
+    chain = [folder]
+    while True:
+        try:
+            parent = _read_toml(chain[-1] / MANIFEST).get("extends")
+            if not parent:
+                return chain
+            found = find_ruleset_dir(parent, relative_to=chain[-1])
+        except RulesetError:
+            return chain
+        if found in chain:
+            return chain
+        chain.append(found)
 
 
 def _load_folder(folder: Path, seen: tuple[Path, ...]) -> m.Ruleset:
