@@ -910,7 +910,7 @@ def test_mh_register_lithium_only(ruleset_id, pid, want, why, events):
     assert rows and rows[0]["reg:MH_REG"] is want, f"{ruleset_id} {pid}: {why}"
 
 
-# ---- indicator catalogue of 2026/27 (qof-2026-27.md A2 is not cited: PCIT / MyPracticeManager)
+# ---- 2026/27 points and thresholds (PCIT 2026/27 release notes, MyPracticeManager 2026/27 guide)
 EXPECTED_2026_27 = {
     # id: (register, points, lower, upper, aliases that must be listed)
     "AST015": ("AST_REG", 20, 45, 70, {"AST007"}),
