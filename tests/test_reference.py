@@ -68,10 +68,15 @@ _KNOWN_NEW_REASONS_2026_27 = {
     ("qof-2026-27", "CD001"): (_CD_REASONS, f"{_FRAIL_2026_27}; stroke PCAs of STIA014"),
     ("qof-2026-27", "CD002"): (_CD_REASONS, f"{_FRAIL_2026_27}; stroke PCAs of STIA015"),
 }
-# 2026/27 keeps these 2025/26 changes where it keeps the indicator.
+# 2026/27 keeps these 2025/26 changes where it keeps the indicator, under its v51 id: AST012
+# became AST014 with the same rules (PCIT 2026/27 release notes).
+_RENUMBERED_2026_27 = {"AST012": "AST014"}
 KNOWN_NEW_REASONS = {
     **_KNOWN_NEW_REASONS_2025_26,
-    **{("qof-2026-27", i): why for (_, i), why in _KNOWN_NEW_REASONS_2025_26.items()},
+    **{
+        ("qof-2026-27", _RENUMBERED_2026_27.get(i, i)): why
+        for (_, i), why in _KNOWN_NEW_REASONS_2025_26.items()
+    },
     **_KNOWN_NEW_REASONS_2026_27,
 }
 
