@@ -4,4 +4,4 @@
 set -euo pipefail
 RULESET=qof-2025-26
 cd "$(dirname "$0")/.."
-qof synth --ruleset "$RULESET" --out sample_data --patients 3000 --practices 2 --seed 20250402 --format csv --overwrite
+qof synth --ruleset "$RULESET" --out sample_data --patients 3000 --practices 2 --seed 20250404 --format csv --overwrite

@@ -18,7 +18,7 @@ from qofcli.ruleset import model as m
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 SCRIPT = ROOT / "scripts" / "make_sample_data.sh"
-SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250402")
+SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250404")
 
 
 def script_ruleset() -> str:
@@ -160,7 +160,8 @@ def reached(ruleset) -> pl.DataFrame:
 
 def test_sample_data_is_what_the_script_makes(tmp_path: Path, ruleset) -> None:
     """sample_data/ must be regenerated (scripts/make_sample_data.sh) when the generator changes."""
-    api.synthesise(ruleset, tmp_path / "fresh", 3000, 2, 20250402, "csv")
+    patients, practices, seed = (int(SAMPLE_COMMAND[i]) for i in (1, 3, 5))
+    api.synthesise(ruleset, tmp_path / "fresh", patients, practices, seed, "csv")
     for name in ("patients.csv", "events.csv", "practices.csv"):
         assert (tmp_path / "fresh" / name).read_bytes() == (SAMPLE / name).read_bytes(), name
     script = SCRIPT.read_text()
