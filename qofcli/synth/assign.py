@@ -179,9 +179,13 @@ def _targets(ruleset: Ruleset) -> list[tuple[str, Path_]]:
         on_register: Path_ = [(m.OnRegister(ind.register), True)]
         denominator = chain_leaves(ind.denominator)
         selects = [leaf[0] for leaf in denominator if leaf[3].kind == "select"]
+        achieves = _numerator_achieved(ind)
         for path, _step, _truth, action in denominator:
             if action.kind != "select":
-                out.append((ind.id, on_register + path))
+                # a personalised care adjustment only decides patients who do not achieve
+                pca = action.reason and ruleset.reasons[action.reason].type == "pca"
+                fails = [(achieves, False)] if pca else []
+                out.append((ind.id, on_register + path + fails))
         for path, _step, _truth, _action in chain_leaves(ind.numerator):
             for into in selects:
                 out.append((ind.id, on_register + into + path))
@@ -195,6 +199,16 @@ def _ordinary_path(ruleset: Ruleset, register: str) -> Path_:
         if ind.register == register:
             path.append((_achieved_condition(ind), True))
     return path
+
+
+def _numerator_achieved(ind: m.Indicator) -> m.Condition:
+    """A condition true for patients the numerator chain selects (any route)."""
+    routes = [
+        m.AllOf(tuple(c if t else m.Not(c) for c, t in path))
+        for path, _step, _truth, action in chain_leaves(ind.numerator)
+        if action.kind == "select"
+    ]
+    return m.AnyOf(tuple(routes))
 
 
 def _achieved_condition(ind: m.Indicator) -> m.Condition:

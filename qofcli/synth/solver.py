@@ -318,6 +318,8 @@ class Solver:
                 return None
             if var != DOB and hi < 10**9:
                 dates.append((DOB, "before", None, None, hi))
+        if not consistent(dates, [DOB, REG, *present], self.achv):
+            return None
         order = order_variables(present, dates)
         return Template(
             order,
@@ -368,6 +370,53 @@ def value_range(rules: Sequence[tuple[str, float]]) -> tuple[float | None, float
 
 def value_step(rules: Sequence[tuple[str, float]]) -> float:
     return 1.0 if all(float(x).is_integer() for _, x in rules) else 0.1
+
+
+_ZERO = ""  # the origin of day numbers, for constant bounds
+_SLACK_DAYS = {"days": 0, "months": 3, "years": 3}  # calendar offsets read as approximate days
+_DAYS_PER_UNIT = {"days": 1.0, "months": 30.436875, "years": 365.2425}
+
+
+def consistent(dates: Sequence[DateRule], variables: Sequence[str], last_day: int) -> bool:
+    """Whether the date rules can all hold at once (every record after birth, nothing after
+    ``last_day``): difference constraints with no negative cycle (Bellman-Ford). Month offsets
+    are read as days with a few days' slack, so a feasible template is never rejected."""
+    edges: list[tuple[str, str, float]] = []  # (i, j, w): x_j - x_i <= w
+
+    def at_most(later: str, earlier: str, gap: float) -> None:  # later - earlier <= gap
+        edges.append((earlier, later, gap))
+
+    for var, op, ref, off, const in dates:
+        base, shift_days, slack = (
+            (_ZERO, float(const), 0.0) if const is not None else (ref, 0.0, 0.0)
+        )
+        if base is None or base not in variables and base != _ZERO:
+            continue
+        if off is not None:
+            shift_days = off.amount * _DAYS_PER_UNIT[off.unit]
+            slack = _SLACK_DAYS[off.unit]
+        if op in ("after", "on_or_after"):  # var >= base + shift (+1)
+            at_most(base, var, -shift_days - (op == "after") + slack)
+        if op in ("before", "on_or_before"):  # var <= base + shift (-1)
+            at_most(var, base, shift_days - (op == "before") + slack)
+        if op == "same_day":
+            at_most(base, var, -shift_days + slack)
+            at_most(var, base, shift_days + slack)
+    for var in variables:
+        if var != DOB:
+            at_most(DOB, var, 0.0)  # born on or before every record
+        at_most(var, _ZERO, float(last_day))
+    nodes = [_ZERO, *variables]
+    distance = dict.fromkeys(nodes, 0.0)
+    for _ in range(len(nodes)):
+        changed = False
+        for i, j, w in edges:
+            if i in distance and j in distance and distance[i] + w < distance[j] - 1e-9:
+                distance[j] = distance[i] + w
+                changed = True
+        if not changed:
+            return True
+    return False
 
 
 def order_variables(variables: list[str], dates: Sequence[DateRule]) -> tuple[str, ...]:
