@@ -84,13 +84,13 @@ def assign_templates(
     for _ind, found in targets:
         take = pool[at : at + per_branch]
         at += len(take)
-        for template, members in _realise_evenly(
-            found, take, pop, cal, rng, sink, realism, targeted
-        ):
-            for register in _registers_of(template, diagnoses):
-                on_register[register] = on_register.get(register, 0) + len(members)
+        placed = _realise_evenly(found, take, pop, cal, rng, sink, realism, targeted)
+        _count_registers(placed, diagnoses, on_register)
         used[take] = True
-    _assign_ordinary(ruleset, solver, pop, cal, rng, sink, realism, pool[at:], on_register, used)
+    free = pool[at:]
+    _assign_ordinary(
+        ruleset, solver, pop, cal, rng, sink, realism, free, on_register, used, diagnoses
+    )
     pop.settle_exits()
     return used
 
@@ -104,26 +104,31 @@ def _assign_ordinary(
     sink: Sink,
     realism: Realism,
     free: np.ndarray,
-    already: dict[str, int],
+    on_register: dict[str, int],
     used: np.ndarray,
+    diagnoses: dict[str, set[str]],
 ) -> None:
     """Fill each disease register up to its real prevalence, smallest register first (so the
-    steepest age curves choose first), weighting patients by age and practice."""
+    steepest age curves choose first), weighting patients by age and practice. Patients a
+    register already has (targeted ones, or members of a register that implies it) count."""
     n, settings = pop.size, realism.targeted
-    registers = [r.id for r in ruleset.registers.values() if r.prevalence]
-    wanted = {
-        r: max(int(round(realism.register(r).prevalence * n)) - already.get(r, 0), 0)
-        for r in registers
+    prevalence = {
+        r.id: _prevalence(ruleset, realism, r.id)
+        for r in ruleset.registers.values()
+        if r.prevalence and not _union_of_registers(ruleset, r.id)
     }
+    wanted = sum(max(round(p * n) - on_register.get(r, 0), 0) for r, p in prevalence.items())
     room = settings["max_used_share"] * (len(free) + int(used.sum())) - int(used.sum())
-    scale = min(1.0, max(room, 0.0) / max(sum(wanted.values()), 1))
+    scale = min(1.0, max(room, 0.0) / max(wanted, 1))
     available = np.ones(len(free), dtype=bool)
     age = pop.age_years(cal)[free]
     practice_rng = np.random.default_rng(rng.integers(2**62))
-    for register in sorted(registers, key=lambda r: (realism.register(r).prevalence, r)):
+    for register in sorted(prevalence, key=lambda r: (prevalence[r], r)):
         table = realism.register(register)
         factor = practice_rng.lognormal(0.0, table.spread, pop.n_practices)
-        count = int(round(wanted[register] * scale))
+        count = int(
+            round(max(round(prevalence[register] * n) - on_register.get(register, 0), 0) * scale)
+        )
         mode = Mode(realism.ordinary["edge_share"], realism.ordinary["wrong_side_share"], register)
         cared = _templates(solver, _ordinary_path(ruleset, register), settings, mode, True)
         bare = _templates(solver, [(m.OnRegister(register), True)], settings, mode)
@@ -136,8 +141,47 @@ def _assign_ordinary(
         members = rng.permutation(free[chosen])
         gets_care = rng.random(len(members)) < realism.ordinary["care"]
         for found, rows in ((cared or bare, gets_care), (bare or cared, ~gets_care)):
-            _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
+            placed = _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
+            _count_registers(placed, diagnoses, on_register)
         used[members] = True
+
+
+def _union_of_registers(ruleset: Ruleset, register: str) -> bool:
+    """A register read only from other registers (CD_REG: CHD_REG or STIA_REG) is filled by
+    theirs, not given members of its own."""
+
+    def only_registers(cond: m.Condition) -> bool:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                return all(only_registers(i) for i in items)
+            case m.Not(item):
+                return only_registers(item)
+            case m.NamedCondition(name):
+                return only_registers(ruleset.conditions[name].condition)
+            case m.OnRegister(_):
+                return True
+        return False
+
+    return all(only_registers(step.when) for step in ruleset.registers[register].rules)
+
+
+def _prevalence(ruleset: Ruleset, realism: Realism, register: str) -> float:
+    """Share of the list on a register: qofcli/data/synth.yaml, else the ruleset's national
+    prevalence (a register new to the year), else the data file's default."""
+    if register in realism.registers:
+        return realism.registers[register].prevalence
+    national = ruleset.payment.national_prevalence.get(register)
+    return national / 100 if national is not None else realism.default_register.prevalence
+
+
+def _count_registers(
+    placed: list[tuple[Template, np.ndarray]],
+    diagnoses: dict[str, set[str]],
+    on_register: dict[str, int],
+) -> None:
+    for template, members in placed:
+        for register in _registers_of(template, diagnoses):
+            on_register[register] = on_register.get(register, 0) + len(members)
 
 
 def _registers_of(template: Template, diagnoses: dict[str, set[str]]) -> set[str]:
@@ -147,7 +191,7 @@ def _registers_of(template: Template, diagnoses: dict[str, set[str]]) -> set[str
     return set(template.registers) | {r for r, codes in diagnoses.items() if codes & recorded}
 
 
-def _diagnosis_clusters(ruleset: Ruleset, register: str) -> set[str]:
+def _diagnosis_clusters(ruleset: Ruleset, register: str, depth: int = 0) -> set[str]:
     """Clusters a register's selecting branches need a record of (read with positive polarity)."""
     out: set[str] = set()
 
@@ -163,6 +207,8 @@ def _diagnosis_clusters(ruleset: Ruleset, register: str) -> set[str]:
             case m.Has(f) | m.DateCompare(f, _, _) | m.ValueCompare(f, _, _) if truth:
                 if f in ruleset.fields:
                     out.update(ruleset.fields[f].clusters)
+            case m.OnRegister(other) if truth and other != register and depth < 4:
+                out.update(_diagnosis_clusters(ruleset, other, depth + 1))
 
     for path, _step, _truth, action in chain_leaves(ruleset.registers[register].rules):
         if action.kind == "select":
@@ -228,7 +274,10 @@ def _templates(
     the first are dropped when they cannot be combined with the ones before."""
     found: dict[str, Template] = {}
     solver.wrong_side_share = mode.wrong_side_share
-    for _ in range(int(settings["attempts"])):
+    attempts = int(settings["attempts"])
+    for attempt in range(5 * attempts):  # hard paths get more tries until one is found
+        if attempt >= attempts and found:
+            break
         w = World()
         if optional:
             ok = solver.solve_path(w, path[:1])

@@ -198,12 +198,17 @@ class Solver:
         if name in m.BUILTIN_DATE_FIELDS:
             return want
         s = self.slot(name)
+        unbounded = not self.rs.fields[name].bounds  # any record of its clusters counts
         if not want:
+            if unbounded and w.present.get(s):
+                return False  # the record is already there
             if name not in w.absent:
                 w.absent.append(name)
             return True
         if not self.usable(name) or w.present.get(s) is False:
             return False
+        if any(not self.rs.fields[a].bounds and self.slot(a) == s for a in w.absent):
+            return False  # a field of the same records must have none
         if w.present.get(s):
             return True
         w.present[s] = True
@@ -266,7 +271,10 @@ class Solver:
             for s in present:
                 if not set(self.slot_clusters[s]) & set(f.clusters):
                     continue
-                if s == own and f.bounds:
+                # a record of the field's clusters stays outside its window, if it has one and
+                # the record cannot simply use other clusters
+                outside = s == own or not clusters[s] - set(f.clusters)
+                if f.bounds and outside:
                     bound = self.rng.choice(f.bounds)
                     flipped = _FLIP_DATE.get(bound.op) or self.rng.choice(("before", "after"))
                     w2 = World()
