@@ -17,10 +17,13 @@ from qofcli.ruleset.catalogue import default_ruleset_id
 def validate(extract: ExtractArg, ruleset: RulesetOpt = None) -> None:
     """Check an extract. Exit 0 when clean, 1 with warnings only, 2 with errors.
 
-    Codes in no cluster of the ruleset are reported as a warning (real extracts carry many).
+    Codes in no cluster of the ruleset are reported as a warning (real extracts carry many), and
+    so are values that are NaN, infinite or outside their cluster's plausible range (the rules
+    treat those as missing).
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     known = frozenset(code for c in rules.clusters.values() for code in c.codes)
-    report = validate_extract(extract, known_codes=known)
+    ranges = rules.code_value_ranges()
+    report = validate_extract(extract, known_codes=known, value_ranges=ranges)
     render_validation(report, stdout)
     raise typer.Exit(report.exit_code)
