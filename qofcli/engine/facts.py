@@ -297,29 +297,29 @@ def _matched(
     records of `with_value` cluster keys without a value are dropped."""
     code_map = pl.DataFrame(
         [
-            (code, index, *_range_of(ruleset, key), key.endswith(VALUED))
+            (code, index)
             for index, key in enumerate(clusters)
             for code in ruleset.clusters[_cluster_of(key)].codes
         ],
-        schema={
-            "code": pl.String,
-            "cid": pl.UInt16,
-            "low": pl.Float64,
-            "high": pl.Float64,
-            "valued": pl.Boolean,
-        },
+        schema={"code": pl.String, "cid": pl.UInt16},
         orient="row",
     )
-    value = pl.col("value")
-    plausible = value.is_finite() & (
-        pl.col("low").is_null() | value.is_between(pl.col("low"), pl.col("high"))
+    # Range bounds indexed by cluster id (open for clusters without a range): a gather per row
+    # is cheaper than carrying them through the join.
+    bounds = [_range_of(ruleset, key) for key in clusters]
+    low = pl.Series([b[0] for b in bounds], dtype=pl.Float64).fill_null(float("-inf"))
+    high = pl.Series([b[1] for b in bounds], dtype=pl.Float64).fill_null(float("inf"))
+    cid, value = pl.col("cid"), pl.col("value")
+    plausible = value.is_finite() & value.is_between(
+        pl.lit(low).gather(cid), pl.lit(high).gather(cid)
     )
+    valued = [index for index, key in enumerate(clusters) if key.endswith(VALUED)]
     return (
         extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
         .join(code_map.lazy(), on="code", how="inner")
         .join(people.select("patient_id", PID), on="patient_id", how="inner")
         .with_columns(pl.when(plausible).then(value).alias("value"))
-        .filter(~pl.col("valued") | pl.col("value").is_not_null())
+        .filter(~cid.is_in(valued) | value.is_not_null())
         .select(PID, "date", "value", "cid")
     )
 
