@@ -328,6 +328,8 @@ def test_score_and_patients_run_on_nan_and_infinite_values(tmp_path: Path) -> No
     assert score.exit_code == 0, score.output
     patients = runner.invoke(app, ["patients", str(extract), "-r", "qof-2025-26", "-i", "DM020"])
     assert patients.exit_code == 0, patients.output
-    # the latest plausible HbA1c is 58 on 2025-06-04: the later NaN/inf/-987 are not values
+    diff = runner.invoke(app, ["diff", "qof-2025-26", "qof-2026-27", "--extract", str(extract)])
+    assert diff.exit_code == 0, diff.output
+    # the latest HbA1c is 58 (2025-06-04); the earlier NaN, inf and -987.654 are not values
     row = pl.read_csv(patients.stdout.encode()).row(0, named=True)
     assert row["status"] == "achieved"
