@@ -1726,6 +1726,8 @@ class _Solver:
                 return {f} if f in self.rs.fields else set()
             case m.DateCompare(f, _, ref):
                 return {x for x in (f, ref.base) if x in self.rs.fields}
+            case m.Resolves(f, diagnosis):
+                return {x for x in (f, diagnosis) if x in self.rs.fields}
         return set()
 
     def slot(self, name: str) -> str:
@@ -1766,6 +1768,10 @@ class _Solver:
                 return self.has(w, f, want)
             case m.DateCompare(f, op, ref):
                 return self._date_compare(w, f, op, ref, want)
+            case m.Resolves(f, diagnosis):
+                # strictly after / strictly before: true or false whatever same_day_resolution
+                op = "after" if want else "on_or_after"
+                return self._date_compare(w, f, op, m.DateRef(diagnosis), want)
             case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
                 # no record day is a count of zero; several record days are not drawn yet (every
                 # count field of qof-2025-26 reads clusters with no public codes)

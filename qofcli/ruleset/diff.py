@@ -251,6 +251,8 @@ def condition_text(condition: m.Condition) -> str:
             return f"has {field}"
         case m.DateCompare(field, op, ref):
             return f"{field} {op} {ref}"
+        case m.Resolves(field, diagnosis):
+            return f"{field} resolves {diagnosis}"
         case m.ValueCompare(field, op, number):
             return f"{field} value {op} {number:g}"
         case m.ClusterIn(field, clusters):
