@@ -1690,6 +1690,30 @@ def _chain_leaves(
     return leaves
 
 
+def _resolution_ops(ruleset: Ruleset) -> dict[tuple[str, str], str]:
+    """(resolved field, diagnosis field) -> the date operator its register's same_day_resolution
+    means (`after` keeps a same-day resolution, `on_or_after` removes)."""
+    ops: dict[tuple[str, str], str] = {}
+
+    def visit(cond: m.Condition, op: str) -> None:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                for item in items:
+                    visit(item, op)
+            case m.Not(item):
+                visit(item, op)
+            case m.NamedCondition(name):
+                visit(ruleset.conditions[name].condition, op)
+            case m.Resolves(f, diagnosis):
+                ops[(f, diagnosis)] = op
+
+    for register in ruleset.registers.values():
+        op = "on_or_after" if register.same_day_resolution == "removes" else "after"
+        for step in register.rules:
+            visit(step.when, op)
+    return ops
+
+
 class _Solver:
     """Random witness search over the condition vocabulary of qofcli.ruleset.model."""
 
@@ -1703,6 +1727,7 @@ class _Solver:
         self.forbidden: set[str] = set()
         self.slot_clusters: dict[str, tuple[str, ...]] = {}
         self.depth = 0
+        self.resolution_ops = _resolution_ops(ruleset)
 
     def _scenario_clusters(self) -> set[str]:
         out: set[str] = set()
@@ -1769,8 +1794,7 @@ class _Solver:
             case m.DateCompare(f, op, ref):
                 return self._date_compare(w, f, op, ref, want)
             case m.Resolves(f, diagnosis):
-                # strictly after / strictly before: true or false whatever same_day_resolution
-                op = "after" if want else "on_or_after"
+                op = self.resolution_ops.get((f, diagnosis), "after")
                 return self._date_compare(w, f, op, m.DateRef(diagnosis), want)
             case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
                 # no record day is a count of zero; several record days are not drawn yet (every

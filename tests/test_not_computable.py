@@ -184,7 +184,8 @@ def test_score_leaves_them_out_and_says_so(tmp_path: Path):
     assert computable["achievement"] == 50.0
     totals = result.totals.to_dicts()[0]
     blocked_points = 10.0 * 5  # BLINDDEN, BLINDNUM, BLINDFILL, BLINDCOUNT, ONBLIND
-    assert totals["points_not_computed"] == blocked_points
+    assert totals["points_not_computable"] == blocked_points
+    assert totals["points_not_computed"] == 0  # nothing protected or declared here
     document = json.loads(json.dumps(score_document(result), default=str))
     records = {r["id"]: r for r in document["practices"][0]["indicators"]}
     assert records["BLINDNUM"]["computable"] is False

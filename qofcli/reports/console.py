@@ -96,10 +96,10 @@ def _points_and_money(row: dict[str, object]) -> str:
         text += f" ({unpriced:.2f} points have no £)"
     missing = row.get("points_not_computed") or 0.0
     if missing:
-        text += (
-            f" ({missing:g} points not computed: protected, declared or not computable from "
-            "public clusters, see notes)"
-        )
+        text += f" ({missing:g} points not computed: protected or declared, see notes)"
+    blocked = row.get("points_not_computable") or 0.0
+    if blocked:
+        text += f" ({blocked:g} points not computable from public clusters, see notes)"
     return text
 
 

@@ -125,7 +125,13 @@ def assemble(
         units.join(per_unit, on=key, how="left")
         .with_columns(
             pl.col(c).fill_null(0.0)
-            for c in ("points", "max_points", "unpriced_points", "points_not_computed")
+            for c in (
+                "points",
+                "max_points",
+                "unpriced_points",
+                "points_not_computed",
+                "points_not_computable",
+            )
         )
         .sort(key)
     )
