@@ -11,6 +11,7 @@ import polars as pl
 from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract.mapping import ExtractMapping, load_mapping
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
@@ -26,6 +27,7 @@ __all__ = [
     "compare",
     "diff_rulesets",
     "evaluate",
+    "load_mapping",
     "load_ruleset",
     "open_extract",
     "outcomes_from",
@@ -139,15 +141,18 @@ def outcomes_from(
     return long.select(PATIENT_COLUMNS).sort("practice_code", "indicator", "patient_id").collect()
 
 
-def open_extract(path: Path, ruleset: Ruleset | None = None) -> Extract:
-    """Validate then open an extract; refuse it (InvalidExtract, exit 2) if it has errors."""
+def open_extract(
+    path: Path, ruleset: Ruleset | None = None, mapping: ExtractMapping | None = None
+) -> Extract:
+    """Validate then open an extract (read through ``mapping`` if given); refuse it
+    (InvalidExtract, exit 2) if it has errors."""
     known = (
         frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
     )
-    report = validate_extract(path, known_codes=known)
+    report = validate_extract(path, known_codes=known, mapping=mapping)
     if report.errors:
         raise InvalidExtract([p.line() for p in report.errors], str(path))
-    return load_extract(path)
+    return load_extract(path, mapping)
 
 
 def synthesise(
@@ -163,6 +168,8 @@ def synthesise(
     """Write a synthetic extract for the ruleset's year using its real cluster codes."""
     from qofcli import synth
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder (it is created if absent)")
     if n_patients < 1 or n_practices < 1 or n_practices > n_patients:
         raise UsageError("--patients and --practices must be positive, with patients >= practices")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:

@@ -27,6 +27,15 @@ RulesetOpt = Annotated[
         help="Shipped ruleset id (see `qof rulesets`) or a ruleset folder. Default: the newest.",
     ),
 ]
+MapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--map",
+        help="Mapping file (TOML) for an export in its own shape: file names, column names, "
+        "date formats, value columns; see docs/extract-format.md (Mappings).",
+        show_default=False,
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

@@ -9,8 +9,8 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract
-from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
+from qofcli.cli.common import check_output_options, ruleset_and_extract
+from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, OutputOpt, RulesetOpt, parse_as_of
 from qofcli.cli.score import (
     ListSizeOpt,
     PointValueOpt,
@@ -46,6 +46,7 @@ def patients(
     ] = None,
     fmt: Annotated[PatientFormat, typer.Option("--format", "-f")] = PatientFormat.csv,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     worklist: Annotated[
         bool,
         typer.Option(
@@ -64,7 +65,8 @@ def patients(
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
-    rules, data = ruleset_and_extract(ruleset, extract)
+    check_output_options(fmt.value, output)
+    rules, data = ruleset_and_extract(ruleset, extract, map_file)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
             rates = rates_from_options(rules, point_value, list_size, national_prevalence)

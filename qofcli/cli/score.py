@@ -10,12 +10,13 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.common import check_output_options, ruleset_and_extract
 from qofcli.cli.options import (
     AsOfOpt,
     By,
     ByOpt,
     ExtractArg,
+    MapOpt,
     OutputOpt,
     RulesetOpt,
     parse_as_of,
@@ -101,6 +102,7 @@ def score(
         typer.Option("--table", help="Which table csv/parquet output holds (json holds all)."),
     ] = ScoreTable.indicators,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     by: ByOpt = By.practice,
     point_value: PointValueOpt = None,
     list_size: ListSizeOpt = None,
@@ -113,7 +115,8 @@ def score(
     £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
     needed for full points and the £ still available.
     """
-    rules, data = ruleset_and_extract(ruleset, extract)
+    check_output_options(fmt.value, output)
+    rules, data = ruleset_and_extract(ruleset, extract, map_file)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     claims = api.read_claims(rules, protected_points, declarations)
     with progress(f"Scoring {extract} with {rules.id}..."):

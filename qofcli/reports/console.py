@@ -227,7 +227,7 @@ def indicator_count(ruleset: Ruleset) -> int:
 def render_validation(report: ValidationReport, console: Console) -> None:
     """Every problem on its own line, then a one-line summary."""
     for problem in report.problems:
-        style = "red" if problem.severity == "error" else "yellow"
+        style = {"error": "red", "warning": "yellow"}.get(problem.severity, "dim")
         console.print(f"[{style}]{problem.line()}[/{style}]", highlight=False, soft_wrap=True)
     errors, warnings = len(report.errors), len(report.warnings)
     if not report.problems:
@@ -258,7 +258,7 @@ def render_diff(structure: RulesetDiff, comparison: Comparison | None, console: 
 
 def _changes_table(changes: Sequence[Change]) -> Table:
     table = Table(title="Rule changes", title_justify="left")
-    for header in ("Kind", "Id", "Change", "What", "Before", "After"):
+    for header in ("Kind", "Id", "Change", "What", "Before", "After", "Affects"):
         table.add_column(header, overflow="fold")
     codes: dict[str, list[Change]] = {}
     for change in changes:
@@ -266,10 +266,16 @@ def _changes_table(changes: Sequence[Change]) -> Table:
             codes.setdefault(change.id, []).append(change)
             continue
         table.add_row(
-            change.kind, change.id, change.change, change.attribute, change.before, change.after
+            change.kind,
+            change.id,
+            change.change,
+            change.attribute,
+            change.before,
+            change.after,
+            change.affects,
         )
     for cluster, found in codes.items():
-        table.add_row("cluster", cluster, "codes", *_code_cells(found))
+        table.add_row("cluster", cluster, "codes", *_code_cells(found), found[0].affects)
     return table
 
 
