@@ -175,7 +175,8 @@ def _register_changes(a: Mapping[str, m.Register], b: Mapping[str, m.Register]) 
         yield Change("register", register_id, "added", after=b[register_id].description)
     for register_id in sorted(a.keys() & b.keys()):
         old, new = a[register_id], b[register_id]
-        for attribute in ("indicator", "points", "prevalence", "payment", "description"):
+        attributes = ("indicator", "points", "prevalence", "payment", "same_day_resolution")
+        for attribute in (*attributes, "description"):
             before, after = getattr(old, attribute), getattr(new, attribute)
             if before != after:
                 yield Change(
