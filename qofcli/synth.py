@@ -1611,7 +1611,7 @@ REGISTER_PREVALENCE: dict[str, float] = {
 DEFAULT_PREVALENCE = 0.005
 
 GENERIC: dict[str, float] = {
-    "patients_per_branch": 4,  # at least this many patients aimed at each indicator branch
+    "patients_per_branch": 5,  # at least this many patients aimed at each indicator branch
     "branch_share": 0.06,  # ... or this share of all patients spread over the branches
     "variants": 6,  # different templates kept per target
     "attempts": 60,  # random tries to find them
