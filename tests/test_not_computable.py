@@ -53,7 +53,9 @@ def _rule(when: str, actions: str) -> str:
 
 INDICATORS = {
     # the whole denominator rejected at rule 1: a missing score is never >= 2 (like AF008)
-    "BLINDDEN": _rule("{not: {value: SCORE, ge: 2}}", "if_true: {reject: MDSEVFRAIL}\n    if_false: next")
+    "BLINDDEN": _rule(
+        "{not: {value: SCORE, ge: 2}}", "if_true: {reject: MDSEVFRAIL}\n    if_false: next"
+    )
     + _rule("{age: {ge: 0}}", "if_true: select\n    if_false: select"),
     # nobody can achieve: the numerator reads only a missing cluster
     "BLINDNUM": _rule("{age: {ge: 0}}", "if_true: select\n    if_false: select"),
@@ -94,8 +96,9 @@ def _fixture(folder: Path, import_blind: bool = False) -> Path:
         "  - when: {has: BLIND}\n    if_true: select\n    if_false: reject\n"
     )
     (child / "indicators" / "ONBLIND.yaml").write_text(
-        _indicator("ONBLIND", _rule("{age: {ge: 0}}", "if_true: select\n    if_false: select"))
-        .replace("register: DM_REG", "register: BLIND_REG")
+        _indicator(
+            "ONBLIND", _rule("{age: {ge: 0}}", "if_true: select\n    if_false: select")
+        ).replace("register: DM_REG", "register: BLIND_REG")
     )
     header = "cluster,status,version,repo,path,commit,rows,note\n"
     if import_blind:

@@ -31,9 +31,7 @@ def _moves_with_achievement() -> pl.Expr:
     """Rows whose points follow this year's achievement (not protected, declared or registers,
     nor indicators not computable from public clusters)."""
     return (
-        (pl.col("payment") == "achievement")
-        & pl.col("upper").is_not_null()
-        & pl.col("computable")
+        (pl.col("payment") == "achievement") & pl.col("upper").is_not_null() & pl.col("computable")
     )
 
 

@@ -17,7 +17,9 @@ not from engine output.
 
 from __future__ import annotations
 
-from datetime import date
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from rulecases import ACHIEVED, NOT_ACHIEVED, case, case_id, ev, excluded
@@ -91,7 +93,12 @@ CHOL = [
         "chol_palliative_ended",
         "CHOL003: palliative care then no longer indicated -> not excluded, statin achieves",
         {"CHOL003": ACHIEVED},
-        events=[CHD, STATIN, ev("PALCARE_COD", date(2025, 5, 1)), ev("PALCARENI_COD", date(2026, 1, 5))],
+        events=[
+            CHD,
+            STATIN,
+            ev("PALCARE_COD", date(2025, 5, 1)),
+            ev("PALCARENI_COD", date(2026, 1, 5)),
+        ],
     ),
     p(
         "chol_icosapent",
@@ -179,10 +186,13 @@ def test_rule(c, check):
 def test_ra_age_on_achievement_date(runner, dob, on_register):
     """RA_REG 16+ is tested on the achievement date (2027-03-31), not at diagnosis: a child
     diagnosed at 10 joins the register on their 16th birthday."""
-    from qofcli.engine.evaluate import evaluate
     from rulecases import build_extract
 
-    patient = case("ra", "RA at 10", {}, dx=None, dob=dob, events=[ev("RARTH_COD", date(2021, 6, 1))])
+    from qofcli.engine.evaluate import evaluate
+
+    patient = case(
+        "ra", "RA at 10", {}, dx=None, dob=dob, events=[ev("RARTH_COD", date(2021, 6, 1))]
+    )
     extract, missing = build_extract([patient], runner.picker)
     if missing:
         pytest.skip(f"cluster {missing['ra']} not shipped yet")
@@ -215,10 +225,10 @@ def test_same_day_resolution_settings(runner, register, setting):
 def test_dep_removes_same_day(runner, gap, on_register):
     """DEP_REG removes: a DEPRES on the day of (or after) the latest depression code takes the
     patient off; one the day before does not. DEP_REG has no indicator: read the register."""
-    from datetime import timedelta
+
+    from rulecases import build_extract
 
     from qofcli.engine.evaluate import evaluate
-    from rulecases import build_extract
 
     dx = date(2020, 5, 1)
     patient = case(
@@ -233,3 +243,105 @@ def test_dep_removes_same_day(runner, gap, on_register):
     if missing:
         pytest.skip(f"cluster {missing['dep']} not shipped yet")
     assert evaluate(extract, runner.rs).patients["reg:DEP_REG"].to_list() == [on_register]
+
+
+# ---- the setting itself, on a copy of the mini fixture (PPSD 2024-04-01, PPED 2025-03-31) --------
+
+MINI = Path(__file__).parents[1] / "fixtures" / "rulesets" / "mini"
+MINI_DM_RULE = "{not: {date: DMRES, after: DMLAT}}"
+
+
+def _mini(tmp_path: Path, setting: str | None, rule: str = "{not: {date: DMRES, resolves: DMLAT}}"):
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder)
+    register = folder / "registers" / "DM_REG.yaml"
+    text = register.read_text().replace(MINI_DM_RULE, rule)
+    if setting is not None:
+        text = text.replace("confidence: high", f"confidence: high\nsame_day_resolution: {setting}")
+    register.write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("setting", "gap", "on_register"),
+    [
+        ("keeps", 0, True),
+        ("removes", 0, False),
+        ("keeps", 1, False),
+        ("removes", 1, False),
+        ("keeps", -1, True),
+        ("removes", -1, True),
+    ],
+)
+def test_same_day_resolution_both_settings(tmp_path, setting, gap, on_register):
+    """A DMRES `gap` days after the latest DM_COD: same day follows the setting; the day after
+    always resolves; the day before never does."""
+    from rulecases import CodePicker, build_extract
+
+    from qofcli.api import load_ruleset
+    from qofcli.engine.evaluate import evaluate
+
+    ruleset = load_ruleset(_mini(tmp_path, setting))
+    dx = date(2020, 5, 1)
+    patient = case(
+        "dm",
+        "diabetes",
+        {},
+        dx=dx,
+        dob=date(1960, 1, 1),
+        events=[ev("DMRES_COD", dx + timedelta(days=gap))],
+    )
+    extract, missing = build_extract([patient], CodePicker(ruleset))
+    assert not missing
+    assert evaluate(extract, ruleset).patients["reg:DM_REG"].to_list() == [on_register]
+
+
+def test_resolves_needs_the_setting(tmp_path):
+    from qofcli.api import load_ruleset
+    from qofcli.errors import RulesetError
+
+    with pytest.raises(RulesetError, match="same_day_resolution: keeps or removes"):
+        load_ruleset(_mini(tmp_path, None))
+
+
+def test_a_setting_no_rule_reads_is_an_error(tmp_path):
+    from qofcli.api import load_ruleset
+    from qofcli.errors import RulesetError
+
+    with pytest.raises(RulesetError, match="no rule uses"):
+        load_ruleset(_mini(tmp_path, "keeps", rule=MINI_DM_RULE))
+
+
+def test_setting_value_is_checked(tmp_path):
+    from qofcli.api import load_ruleset
+    from qofcli.errors import RulesetError
+
+    with pytest.raises(RulesetError, match="must be keeps or removes, got 'sometimes'"):
+        load_ruleset(_mini(tmp_path, "sometimes"))
+
+
+def test_resolves_outside_a_register_is_an_error(tmp_path):
+    from qofcli.api import load_ruleset
+    from qofcli.errors import RulesetError
+
+    folder = _mini(tmp_path, "keeps")
+    indicator = folder / "indicators" / "MINI001.yaml"
+    text = indicator.read_text().replace(
+        "when: {is: MOD_SEV_FRAIL}", "when: {date: DMRES, resolves: DMLAT}"
+    )
+    indicator.write_text(text)
+    with pytest.raises(RulesetError, match="only a register's rules may use"):
+        load_ruleset(folder)
+
+
+def test_register_override_changes_the_setting(tmp_path):
+    from qofcli.api import load_ruleset
+
+    _mini(tmp_path, "keeps")
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "ruleset.toml").write_text(
+        'id = "child"\nextends = "mini"\n'
+        '[register_overrides.DM_REG]\nsame_day_resolution = "removes"\n'
+    )
+    assert load_ruleset(child).registers["DM_REG"].same_day_resolution == "removes"
