@@ -40,8 +40,8 @@ class NotComputable:
     def note(self) -> str:
         names = ", ".join(self.clusters)
         return (
-            f"not computable from public clusters ({self.where} is decided by missing clusters "
-            f"for every patient): import {names} with `qof clusters import`"
+            f"{self.indicator} not computable from public clusters ({self.where} is decided by "
+            f"missing clusters for every patient): import {names} with `qof clusters import`"
         )
 
 
