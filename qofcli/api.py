@@ -12,6 +12,7 @@ from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate,
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
 from qofcli.extract.mapping import ExtractMapping, load_mapping
+from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
@@ -36,6 +37,7 @@ __all__ = [
     "read_claims",
     "score",
     "worklist",
+    "wrong_year_warning",
 ]
 
 PATIENT_COLUMNS = (
@@ -139,6 +141,32 @@ def outcomes_from(
     if statuses:
         long = long.filter(pl.col("status").is_in(list(statuses)))
     return long.select(PATIENT_COLUMNS).sort("practice_code", "indicator", "patient_id").collect()
+
+
+def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
+    """One line when no event of the extract falls in a ruleset's payment period (an extract of
+    another QOF year), naming the shipped ruleset its latest events belong to; no patient data."""
+    outside = [r for r in rulesets if not _has_events_in_period(extract, r)]
+    if not outside:
+        return None
+    periods = "; ".join(
+        f"{r.id} ({r.period_start.isoformat()} to {r.period_end.isoformat()})" for r in outside
+    )
+    latest = extract.events.select(pl.col("date").max()).collect().item()
+    if latest is None:
+        hint = "the extract has no events"
+    else:
+        fitting = default_ruleset_id(latest)
+        hint = f"its latest events fall in the year of {fitting}; consider --ruleset {fitting}"
+        if fitting in {r.id for r in outside}:
+            hint = "check the extract's dates"
+    return f"warning: no event in the extract falls in the payment period of {periods}: {hint}"
+
+
+def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
+    period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
+    inside = extract.events.filter(period).select(pl.len())
+    return bool(inside.collect().item())
 
 
 def open_extract(

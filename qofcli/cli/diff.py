@@ -11,7 +11,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import check_output_options
+from qofcli.cli.common import check_output_options, warn_if_wrong_year
 from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import emit
 from qofcli.errors import UsageError
@@ -86,6 +86,7 @@ def diff(
         data = api.open_extract(extract, b, mapping)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
+        warn_if_wrong_year(data, a, b)
         structure = comparison.structure
     _write(structure, comparison, fmt, table, output)
     changed = comparison.changed if comparison is not None else not structure.empty

@@ -6,8 +6,9 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, stdout, user_errors
+from qofcli.cli.common import warn_if_wrong_year
 from qofcli.cli.options import ExtractArg, MapOpt, RulesetOpt
-from qofcli.extract import validate_extract
+from qofcli.extract import load_extract, validate_extract
 from qofcli.reports.console import render_validation
 from qofcli.ruleset.catalogue import default_ruleset_id
 
@@ -25,4 +26,6 @@ def validate(extract: ExtractArg, ruleset: RulesetOpt = None, map_file: MapOpt =
     mapping = api.load_mapping(map_file) if map_file else None
     report = validate_extract(extract, known_codes=known, mapping=mapping)
     render_validation(report, stdout)
+    if not report.errors:
+        warn_if_wrong_year(load_extract(extract, mapping), rules)
     raise typer.Exit(report.exit_code)

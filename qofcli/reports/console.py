@@ -12,6 +12,7 @@ from qofcli.extract import ValidationReport
 from qofcli.ruleset.diff import Change, RulesetDiff
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.claims import ROUTE_NO_BASELINE, no_baseline_note
 from qofcli.scoring.compare import Comparison
 
 CODES_SHOWN = 5  # per cluster in the table; CSV and JSON list them all
@@ -47,6 +48,10 @@ def render_score(score: Score, console: Console) -> None:
     console.print(_domain_table(score.domain_totals, "Domains, whole run"))
     for note in score.indicators["points_note"].drop_nulls().unique().sort():
         console.print(note, style="yellow", markup=False, highlight=False)
+    unimproved = score.indicators.filter(pl.col("points_route") == ROUTE_NO_BASELINE)
+    if unimproved.height:
+        note = no_baseline_note(unimproved["indicator"].unique())
+        console.print(note, style="yellow", markup=False, highlight=False)
     money = score.indicators.filter(pl.col("points_note").is_null())["pounds_note"]
     for note in money.drop_nulls().unique().sort():
         console.print(f"£ not computed: {note}", style="yellow", markup=False, highlight=False)
@@ -59,7 +64,7 @@ def _rates_line(score: Score) -> str:
     return (
         f"£ per point {_money(rates.pound_per_point)}, national average list size "
         f"{_count(rates.national_average_list_size)}, national prevalence: "
-        f"{prevalence or 'none'}{overridden}"
+        f"{prevalence or 'none'}{overridden}\n{rates.prevalence_basis}"
     )
 
 

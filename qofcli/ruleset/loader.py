@@ -47,8 +47,9 @@ REGISTER_KEYS = frozenset(
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
     | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted", "payment"}
-    | {"prevalence_register"}
+    | {"prevalence_register", "improvement"}
 )
+IMPROVEMENT_KEYS = frozenset({"lower_above_baseline", "upper", "confidence", "source"})
 INDICATOR_OVERRIDES = frozenset(
     {"points", "lower", "upper", "description", "confidence", "source"}
     | {"prevalence_adjusted", "payment"}
@@ -214,6 +215,7 @@ def _parse_dates(raw: dict[str, Any], where: Path) -> dict[str, date]:
 PAYMENT_KEYS = frozenset(
     {"pound_per_point", "national_average_list_size", "national_prevalence", "source"}
     | {"confidence", "national_prevalence_source", "national_prevalence_confidence"}
+    | {"national_prevalence_year"}
 )
 
 
@@ -619,7 +621,24 @@ def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
         prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
         prevalence_register=raw.get("prevalence_register"),
         payment=payment,  # type: ignore[arg-type]
+        improvement=_improvement(raw.get("improvement"), upper, f"{where}: improvement"),
         origin=where,
+    )
+
+
+def _improvement(raw: Any, upper: float | None, where: str) -> m.Improvement | None:
+    """`improvement: {lower_above_baseline: 5, upper: 96}`; upper defaults to the threshold's."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise RulesetError(f"{where}: expected a mapping with lower_above_baseline and upper")
+    _reject_unknown(raw, IMPROVEMENT_KEYS, where)
+    above = _non_negative(_require(raw, "lower_above_baseline", where), f"{where}: lower")
+    top = raw.get("upper", upper)
+    if isinstance(top, bool) or not isinstance(top, int | float) or not 0 < top <= 100:
+        raise RulesetError(f"{where}: upper must be a percentage above 0 and at most 100")
+    return m.Improvement(
+        above, float(top), str(raw.get("confidence", "")), str(raw.get("source", ""))
     )
 
 

@@ -11,7 +11,7 @@ from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evalua
 from qofcli.extract import Extract
 from qofcli.ruleset.computable import NotComputable, not_computable
 from qofcli.ruleset.model import Ruleset
-from qofcli.scoring.claims import Claims, no_claims, settle_points
+from qofcli.scoring.claims import Claims, improve_points, no_claims, settle_points
 from qofcli.scoring.payment import MONEY_COLUMNS, Rates, price, rates_for, summarise
 from qofcli.scoring.points import points_expr
 from qofcli.scoring.progress import with_progress
@@ -31,6 +31,7 @@ INDICATOR_COLUMNS = (
     "max_points",
     "payment",
     "points_note",
+    "points_route",
     "computable",
     "missing_clusters",
     "lower",
@@ -88,11 +89,12 @@ def score(
     """
     rates = rates or rates_for(evaluation.ruleset)
     claims = claims or no_claims()
+    ruleset = evaluation.ruleset
     counts = _outcome_counts(evaluation)
     practices = _practices(evaluation, extract)
     claims.check_practices(practices["practice_code"].to_list())
     registers = _register_table(evaluation, practices)
-    table = _indicator_table(evaluation, counts, practices)
+    table = improve_points(_indicator_table(evaluation, counts, practices), ruleset, claims)
     pricing = {
         i.id: i.prevalence_register
         for i in evaluation.ruleset.indicators.values()
@@ -192,6 +194,7 @@ def mark_not_computable(table: pl.DataFrame, blocked: dict[str, NotComputable]) 
         .alias("missing_clusters"),
         pl.when(blocked_here).then(None).otherwise(pl.col("achievement")).alias("achievement"),
         pl.when(blocked_here).then(None).otherwise(pl.col("points")).alias("points"),
+        pl.when(blocked_here).then(None).otherwise(pl.col("points_route")).alias("points_route"),
         pl.when(blocked_here)
         .then(pl.col("indicator").replace_strict(notes, default=None, return_dtype=pl.String))
         .otherwise(pl.col("points_note"))
