@@ -211,7 +211,7 @@ def test_ra_age_on_achievement_date(runner, dob, on_register):
         ("HYP_REG", "keeps"),
         ("HF_REG", "keeps"),
         ("CKD_REG", "keeps"),
-        ("COPD_REG", "keeps"),
+        ("COPD_REG", "removes"),  # v51: evidence strictly after the resolved code (NCL v51 SQL)
         ("LD_REG", "keeps"),
         ("PC_REG", "keeps"),
     ],
@@ -219,6 +219,13 @@ def test_ra_age_on_achievement_date(runner, dob, on_register):
 def test_same_day_resolution_settings(runner, register, setting):
     """The chosen reading of each register (CHANGES.md, "Rule fidelity fixes")."""
     assert runner.rs.registers[register].same_day_resolution == setting
+
+
+def test_2025_26_copd_keeps_a_same_day_resolution() -> None:
+    """v50's COPD register read the resolved code literally (after the latest code)."""
+    from qofcli.api import load_ruleset
+
+    assert load_ruleset("qof-2025-26").registers["COPD_REG"].same_day_resolution == "keeps"
 
 
 @pytest.mark.parametrize(("gap", "on_register"), [(0, False), (1, False), (-1, True)])
