@@ -21,10 +21,38 @@ def check_ruleset(ruleset: m.Ruleset) -> None:
     _check_named_condition_cycles(ruleset)
     for register in ruleset.registers.values():
         _check_chain(ruleset, register.rules, f"{register.origin}: rules", needs_reason=False)
+        _check_same_day_resolution(ruleset, register)
     register_order(ruleset)  # raises on cycles
     for indicator in ruleset.indicators.values():
         _check_indicator(ruleset, indicator)
     _check_payment(ruleset)
+    _check_value_ranges(ruleset)
+    _check_day_fields_read(ruleset)
+
+
+def _check_value_ranges(ruleset: m.Ruleset) -> None:
+    for cluster, rng in ruleset.value_ranges.items():
+        if cluster not in ruleset.clusters:
+            raise RulesetError(f"{rng.origin or ruleset.path}: unknown cluster {cluster!r}")
+
+
+def _check_day_fields_read(ruleset: m.Ruleset) -> None:
+    """An `all_clusters` field is a day, not one record: it has no value or cluster to read."""
+    day_fields = {f.name for f in ruleset.fields.values() if f.all_clusters}
+    conditions = [(n.condition, n.origin) for n in ruleset.conditions.values()]
+    conditions += [(s.when, r.origin) for r in ruleset.registers.values() for s in r.rules]
+    conditions += [
+        (s.when, i.origin)
+        for i in ruleset.indicators.values()
+        for s in (*i.denominator, *i.numerator)
+    ]
+    for condition, origin in conditions:
+        for atom in iter_atoms(condition):
+            if isinstance(atom, m.ValueCompare | m.ClusterIn) and atom.field in day_fields:
+                raise RulesetError(
+                    f"{origin or ruleset.path}: field {atom.field!r} uses all_clusters, so it "
+                    "has a date only; read the value or cluster of a same_day field instead"
+                )
 
 
 def _check_payment(ruleset: m.Ruleset) -> None:
@@ -43,6 +71,12 @@ def _check_field(ruleset: m.Ruleset, field: m.Field, where: str) -> None:
             raise RulesetError(f"{where}: unknown cluster {cluster!r}")
     for bound in field.bounds:
         _check_date_ref(ruleset, bound.ref, where)
+    if field.all_clusters:
+        if field.find == "count" or len(set(field.clusters)) < 2:
+            raise RulesetError(f"{where}: all_clusters needs latest or earliest of 2+ clusters")
+        named = (*ruleset.dates, *NAMED_DATES_AT_RUN)
+        if any(b.ref.base not in named for b in field.bounds):
+            raise RulesetError(f"{where}: an all_clusters field's window may use named dates only")
 
 
 def _check_date_ref(ruleset: m.Ruleset, ref: m.DateRef, where: str) -> None:
@@ -67,6 +101,39 @@ def _check_indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> None:
         return
     _check_chain(ruleset, indicator.denominator, f"{where}: denominator", needs_reason=True)
     _check_chain(ruleset, indicator.numerator, f"{where}: numerator", needs_reason=False)
+    for step in (*indicator.denominator, *indicator.numerator):
+        if uses_resolves(ruleset, step.when):
+            raise RulesetError(
+                f"{where}: rule {step.number} uses 'resolves', which only a register's rules "
+                "may use (it follows the register's same_day_resolution)"
+            )
+
+
+def _check_same_day_resolution(ruleset: m.Ruleset, register: m.Register) -> None:
+    """`resolves` needs the register's setting, and a setting nothing reads is a mistake."""
+    used = any(uses_resolves(ruleset, step.when) for step in register.rules)
+    if used and register.same_day_resolution is None:
+        raise RulesetError(
+            f"{register.origin}: its rules use 'resolves'; set same_day_resolution: keeps or "
+            "removes on the register"
+        )
+    if not used and register.same_day_resolution is not None:
+        raise RulesetError(
+            f"{register.origin}: same_day_resolution is set but no rule uses "
+            "{date: RESOLVED_FIELD, resolves: DIAGNOSIS_FIELD}"
+        )
+
+
+def uses_resolves(ruleset: m.Ruleset, condition: m.Condition) -> bool:
+    """Whether a condition compares a resolution with a diagnosis, through named conditions."""
+    for atom in iter_atoms(condition):
+        if isinstance(atom, m.Resolves):
+            return True
+        if isinstance(atom, m.NamedCondition) and uses_resolves(
+            ruleset, ruleset.conditions[atom.name].condition
+        ):
+            return True
+    return False
 
 
 def _check_thresholds(indicator: m.Indicator, where: str) -> None:
@@ -117,6 +184,9 @@ def _check_condition(ruleset: m.Ruleset, condition: m.Condition, where: str) -> 
             case m.DateCompare(field, _, ref):
                 _require_field(ruleset, field, where)
                 _check_date_ref(ruleset, ref, where)
+            case m.Resolves(field, diagnosis):
+                _require_field(ruleset, field, where, builtin_ok=False)
+                _require_field(ruleset, diagnosis, where, builtin_ok=False)
             case m.ClusterIn(field, clusters):
                 _require_field(ruleset, field, where, builtin_ok=False)
                 for cluster in clusters:

@@ -42,7 +42,7 @@ MANIFEST_KEYS = frozenset(
 )
 REGISTER_KEYS = frozenset(
     {"id", "description", "rules", "indicator", "points", "prevalence", "age_rule"}
-    | {"source", "confidence", "payment", "prevalence_adjusted"}
+    | {"source", "confidence", "payment", "prevalence_adjusted", "same_day_resolution"}
 )
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
@@ -56,6 +56,7 @@ INDICATOR_OVERRIDES = frozenset(
 )
 REGISTER_OVERRIDES = frozenset(
     {"points", "payment", "prevalence_adjusted", "description", "confidence", "source"}
+    | {"same_day_resolution"}
 )
 REGISTER_PAYMENTS = ("achievement", "protected")
 _DATE_REF = re.compile(
@@ -146,6 +147,8 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
     registers.update(_load_items(folder / "registers", _parse_register))
     indicators = dict(base.indicators) if base else {}
     indicators.update(_load_items(folder / "indicators", _parse_indicator))
+    value_ranges = dict(base.value_ranges) if base else {}
+    value_ranges.update(_load_named(folder, "value_ranges", _parse_value_range))
 
     for removed in manifest.get("remove_indicators", []):
         if removed not in indicators:
@@ -170,6 +173,7 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
         path=str(folder),
         extends=manifest.get("extends"),
         notes=tuple(manifest.get("notes", ())),
+        value_ranges=value_ranges,
     )
 
 
@@ -282,6 +286,8 @@ def _apply_register_overrides(
             _flag(changes, "prevalence_adjusted", True, at)
         if "payment" in changes:
             _payment_kind(changes, REGISTER_PAYMENTS, at)
+        if "same_day_resolution" in changes:
+            _same_day_resolution(changes, at)
         registers[register_id] = replace(registers[register_id], **changes)
 
 
@@ -433,14 +439,32 @@ def _parse_field(name: str, body: Any, where: str) -> m.Field:
         for op in m.DATE_OPS
         if op in body
     )
-    unknown = set(body) - {find, "value", "description", *m.DATE_OPS}
+    unknown = set(body) - {find, *_FIELD_OPTIONS, *m.DATE_OPS}
     if unknown:
         raise RulesetError(f"{where}: unknown keys {sorted(map(str, unknown))}")
     value = body.get("value", "lowest")
     if value not in ("lowest", "highest"):
         raise RulesetError(f"{where}: value must be 'lowest' or 'highest'")
     description = str(body.get("description", ""))
-    return m.Field(name, find, clusters, bounds, value, description, origin=where)
+    flags = {key: _flag(body, key, False, where) for key in ("with_value", "all_clusters")}
+    prefer = _as_names(body["prefer"], f"{where}: prefer") if "prefer" in body else ()
+    if set(prefer) - set(clusters):
+        raise RulesetError(f"{where}: prefer may only list the field's own clusters")
+    return m.Field(name, find, clusters, bounds, value, description, where, **flags, prefer=prefer)
+
+
+_FIELD_OPTIONS = ("value", "description", "with_value", "all_clusters", "prefer")
+
+
+def _parse_value_range(cluster: str, body: Any, where: str) -> m.ValueRange:
+    """`CLUSTER: {min: LOW, max: HIGH}`: the plausible values of the cluster's records."""
+    if not isinstance(body, dict) or set(body) != {"min", "max"}:
+        raise RulesetError(f"{where}: expected {{min: NUMBER, max: NUMBER}}")
+    low, high = body["min"], body["max"]
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (low, high))
+    if not numbers or not low < high:
+        raise RulesetError(f"{where}: min and max must be numbers with min < max")
+    return m.ValueRange(cluster, float(low), float(high), where)
 
 
 def _as_names(raw: Any, where: str) -> tuple[str, ...]:
@@ -496,6 +520,10 @@ def parse_condition(raw: Any, where: str) -> m.Condition:
     if "age" in raw:
         op, number = _single_op(raw["age"], m.VALUE_OPS, where)
         return m.AgeCompare(op, int(number))  # type: ignore[arg-type]
+    if "date" in raw and "resolves" in raw:
+        if keys != {"date", "resolves"}:
+            raise RulesetError(f"{where}: a resolves condition has exactly 'date' and 'resolves'")
+        return m.Resolves(str(raw["date"]), str(raw["resolves"]))
     if "date" in raw:
         op, ref = _single_op({k: v for k, v in raw.items() if k != "date"}, m.DATE_OPS, where)
         return m.DateCompare(str(raw["date"]), op, parse_date_ref(ref, where))  # type: ignore[arg-type]
@@ -574,7 +602,16 @@ def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
         source=str(raw.get("source", "")),
         confidence=str(raw.get("confidence", "")),
         origin=where,
+        same_day_resolution=_same_day_resolution(raw, where),
     )
+
+
+def _same_day_resolution(raw: dict[str, Any], where: str) -> m.SameDayResolution | None:
+    value = raw.get("same_day_resolution")
+    if value is None or value in m.SAME_DAY_RESOLUTIONS:
+        return value
+    choices = " or ".join(m.SAME_DAY_RESOLUTIONS)
+    raise RulesetError(f"{where}: same_day_resolution must be {choices}, got {value!r}")
 
 
 def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:

@@ -88,9 +88,7 @@ def assign_templates(
         _count_registers(placed, diagnoses, on_register)
         used[take] = True
     free = pool[at:]
-    _assign_ordinary(
-        ruleset, solver, pop, cal, rng, sink, realism, free, on_register, used, diagnoses
-    )
+    _assign_ordinary(ruleset, solver, pop, cal, rng, sink, realism, free, on_register, used)
     pop.settle_exits()
     return used
 
@@ -106,11 +104,11 @@ def _assign_ordinary(
     free: np.ndarray,
     on_register: dict[str, int],
     used: np.ndarray,
-    diagnoses: dict[str, set[str]],
 ) -> None:
-    """Fill each disease register up to its real prevalence, smallest register first (so the
-    steepest age curves choose first), weighting patients by age and practice. Patients a
-    register already has (targeted ones, or members of a register that implies it) count."""
+    """Fill each disease register up to its real prevalence, weighting patients by age and
+    practice. Patients a register already has count: targeted ones, and the comorbidities of
+    earlier registers' members (largest register first, so a diabetic's stroke history counts
+    towards STIA_REG before it is filled)."""
     n, settings = pop.size, realism.targeted
     prevalence = {
         r.id: _prevalence(ruleset, realism, r.id)
@@ -123,7 +121,7 @@ def _assign_ordinary(
     available = np.ones(len(free), dtype=bool)
     age = pop.age_years(cal)[free]
     practice_rng = np.random.default_rng(rng.integers(2**62))
-    for register in sorted(prevalence, key=lambda r: (prevalence[r], r)):
+    for register in sorted(prevalence, key=lambda r: (-prevalence[r], r)):
         table = realism.register(register)
         factor = practice_rng.lognormal(0.0, table.spread, pop.n_practices)
         count = int(
@@ -142,7 +140,7 @@ def _assign_ordinary(
         gets_care = rng.random(len(members)) < realism.ordinary["care"]
         for found, rows in ((cared or bare, gets_care), (bare or cared, ~gets_care)):
             placed = _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
-            _count_registers(placed, diagnoses, on_register)
+            _count_registers(placed, {}, on_register)  # only registers the solver put them on
         used[members] = True
 
 
@@ -343,10 +341,22 @@ def _realise(
             values = _draw_values(rules, int(rows.sum()), rng, realism, mode, cluster)
             sink.add(CLUSTER_ROLE + cluster, pid[rows], known[slot][rows], values)
             partner = realism.paired.get(cluster)
-            if mode.register and partner and partner not in recorded:
+            if mode.register and partner and not _records_any(sink, recorded, partner):
                 # an ordinary member's reading is whole: the other half on the same day
                 extra = _draw_values((), int(rows.sum()), rng, realism, mode, partner)
                 sink.add(CLUSTER_ROLE + partner, pid[rows], known[slot][rows], extra)
+
+
+def _records_any(sink: Sink, recorded: set[str], cluster: str) -> bool:
+    """Whether records of these clusters may already carry a code of ``cluster``."""
+    if cluster in recorded:
+        return True
+    pools = sink.book.pools
+    own = pools.get(CLUSTER_ROLE + cluster)
+    if own is None:
+        return True  # nothing to add
+    full = set(own.tolist())
+    return any(full & set(pools.get(CLUSTER_ROLE + c, np.zeros(0)).tolist()) for c in recorded)
 
 
 def _draw_days(
@@ -365,6 +375,7 @@ def _draw_days(
     adult = years_before(cal.end, 18)
     history = int(realism.targeted["history_years"] * DAYS_PER_YEAR)
     known: dict[str, np.ndarray] = {}
+    paired: set[str] = set()  # slots already given their other half
     for var in t.order:
         lo, hi, lo_set, hi_set = _bounds_of(t, var, known, k, oldest, cal)
         if var == DOB:  # adults unless the rules need someone younger
@@ -385,19 +396,22 @@ def _draw_days(
             own = pop.dob[pid] if var == DOB else pop.registration[pid]
             keep = (own >= lo) & (own <= hi)  # ages and registrations stay realistic if they can
             days = np.where(keep, own, days)
-        elif mode.register and (partner := _partner_slot(t, var, known, realism)):
+        elif mode.register and (partner := _partner_slot(t, var, known, realism, paired)):
             same = known[partner]  # an ordinary member's two halves of a reading share a day
             days = np.where((same >= lo) & (same <= hi), same, days)
+            paired.update((partner, var))
         known[var] = days
     return known
 
 
 def _partner_slot(
-    t: Template, slot: str, known: dict[str, np.ndarray], realism: Realism
+    t: Template, slot: str, known: dict[str, np.ndarray], realism: Realism, paired: set[str]
 ) -> str | None:
-    """A slot drawn before this one whose records are the other half of this one's."""
+    """A slot drawn before this one, not yet paired, whose records are the other half of this
+    one's."""
     partners = {realism.paired[c] for c in t.clusters.get(slot, ()) if c in realism.paired}
-    return next((s for s in known if partners & set(t.clusters.get(s, ()))), None)
+    candidates = (s for s in known if s not in paired and partners & set(t.clusters.get(s, ())))
+    return next(candidates, None)
 
 
 def _bounds_of(
@@ -462,12 +476,16 @@ def _draw_values(
     mode: Mode,
     cluster: str,
 ) -> np.ndarray:
-    """Values inside the rules' range. Targeted patients: uniform, often exactly on the range's
-    edge, NaN when nothing is asked. Ordinary members: the cluster's value distribution, a draw
+    """Values inside the rules' range and the ruleset's plausible range ("min"/"max"
+    pseudo-rules). Targeted patients: uniform, often exactly on the range's edge, NaN when
+    nothing is asked. Ordinary members: the cluster's value distribution, a draw
     outside the range redrawn uniformly inside it."""
+    plausible = dict(r for r in rules if r[0] in ("min", "max"))
+    rules = [r for r in rules if r[0] not in ("min", "max")]
+    low, high = plausible.get("min", -np.inf), plausible.get("max", np.inf)
     model = realism.value_model(mode.register, cluster) if mode.register else None
     if not rules:
-        return model.draw(rng, k) if model else np.full(k, np.nan)
+        return model.draw(rng, k).clip(low, high) if model else np.full(k, np.nan)
     step = value_step(rules)
     lo, hi = value_range(rules)
     span = max(max(abs(x) for _, x in rules) * 0.3, 10 * step)
@@ -478,9 +496,9 @@ def _draw_values(
     if model is not None:
         natural = model.draw(rng, k)
         inside = (natural >= lo_val) & (natural <= hi_val)
-        return np.round(np.where(inside, natural, values), 1)
+        return np.round(np.where(inside, natural, values), 1).clip(low, high)
     snap = rng.random(k) < mode.edge_share
     edges = [v for v, given in ((lo_val, lo is not None), (hi_val, hi is not None)) if given]
     if edges:
         values = np.where(snap, np.asarray(edges)[rng.integers(0, len(edges), k)], values)
-    return np.round(values, 1)
+    return np.round(values.clip(low, high), 1)

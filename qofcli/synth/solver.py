@@ -90,6 +90,39 @@ def chain_leaves(
     return leaves
 
 
+def _resolution_ops(ruleset: Ruleset) -> dict[tuple[str, str], str]:
+    """(resolved field, diagnosis field) -> the date operator its register's same_day_resolution
+    means (`after` keeps a same-day resolution, `on_or_after` removes)."""
+    ops: dict[tuple[str, str], str] = {}
+
+    def visit(cond: m.Condition, op: str) -> None:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                for item in items:
+                    visit(item, op)
+            case m.Not(item):
+                visit(item, op)
+            case m.NamedCondition(name):
+                visit(ruleset.conditions[name].condition, op)
+            case m.Resolves(f, diagnosis):
+                ops[(f, diagnosis)] = op
+
+    for register in ruleset.registers.values():
+        op = "on_or_after" if register.same_day_resolution == "removes" else "after"
+        for step in register.rules:
+            visit(step.when, op)
+    return ops
+
+
+def plausible_range(ruleset: Ruleset, clusters: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """The ruleset's plausible value range of records of these clusters (`value_ranges`) as the
+    pseudo-rules ("min", low) and ("max", high); empty if the ruleset gives none."""
+    ranges = [ruleset.value_ranges[c] for c in clusters if c in ruleset.value_ranges]
+    if not ranges:
+        return ()
+    return (("min", max(r.low for r in ranges)), ("max", min(r.high for r in ranges)))
+
+
 class Solver:
     """Random witness search over the condition vocabulary of qofcli.ruleset.model."""
 
@@ -102,6 +135,7 @@ class Solver:
         self.wrong_side_share = 0.5  # set per use: targeted and ordinary patients differ
         self.slot_clusters: dict[str, tuple[str, ...]] = {}
         self.depth = 0
+        self.resolution_ops = _resolution_ops(ruleset)
 
     def slot(self, name: str) -> str:
         f = self.rs.fields[name]
@@ -109,6 +143,11 @@ class Solver:
         key = f"{find}:{'+'.join(sorted(f.clusters))}"
         self.slot_clusters[key] = tuple(sorted(f.clusters))
         return key
+
+    def _plausible(self, clusters: Sequence[str]) -> tuple[tuple[str, float], ...]:
+        """The ruleset's plausible value range of these clusters (`value_ranges`), as the
+        pseudo-rules ("min", low) and ("max", high): drawn values are kept inside it."""
+        return plausible_range(self.rs, clusters)
 
     def none_side(self, name: str) -> bool:
         """Make a false test false by having no record (always, if none can be made)."""
@@ -141,6 +180,9 @@ class Solver:
                 return self.has(w, f, want)
             case m.DateCompare(f, op, ref):
                 return self._date_compare(w, f, op, ref, want)
+            case m.Resolves(f, diagnosis):
+                op = self.resolution_ops.get((f, diagnosis), "after")
+                return self._date_compare(w, f, op, m.DateRef(diagnosis), want)
             case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
                 # no record day is a count of zero; several record days are not drawn yet (every
                 # count field of qof-2025-26 reads clusters with no public codes)
@@ -316,7 +358,7 @@ class Solver:
             lo, hi = value_range(rules)
             if lo is not None and hi is not None and lo > hi:
                 return None
-            values[s] = tuple(rules)
+            values[s] = tuple(rules) + self._plausible(self.slot_clusters[s])
         for var in (REG, *present, DOB):  # DOB last: born before every fixed record date
             lo, hi = -(10**9), 10**9
             for v, op, _ref, _off, const in dates:
