@@ -10,7 +10,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stderr, user_errors
-from qofcli.cli.options import RulesetOpt
+from qofcli.cli.options import RulesetOpt, parse_as_of
 from qofcli.ruleset.catalogue import default_ruleset_id
 
 
@@ -34,6 +34,14 @@ def synth(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a non-empty --out.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Day the extract is taken, YYYY-MM-DD: nothing is dated after it. Default: "
+            "90 days after the payment period end, or today if earlier.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic extract with England-like patients and the ruleset's real codes.
 
@@ -43,6 +51,14 @@ def synth(
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     with progress(f"Generating {patients:,} patients..."):
         api.synthesise(
-            rules, out, patients, practices, seed, fmt.value, events_per_patient, overwrite
+            rules,
+            out,
+            patients,
+            practices,
+            seed,
+            fmt.value,
+            events_per_patient,
+            overwrite,
+            parse_as_of(as_of),
         )
     stderr.print(f"wrote {patients:,} synthetic patients in {practices} practice(s) to {out}")

@@ -21,7 +21,7 @@ frames (typed tables and atomic writing)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from qofcli.ruleset.model import Ruleset
 from qofcli.synth.assign import assign_templates
@@ -38,7 +38,14 @@ from qofcli.synth.frames import (
 from qofcli.synth.population import draw_population
 from qofcli.synth.realism import Realism, load_realism
 
-__all__ = ["Realism", "SyntheticExtract", "generate", "load_realism", "write_extract"]
+__all__ = [
+    "Realism",
+    "SyntheticExtract",
+    "default_as_of",
+    "generate",
+    "load_realism",
+    "write_extract",
+]
 
 
 def generate(
@@ -49,19 +56,25 @@ def generate(
     noise_codes: Sequence[str] = (),
     events_per_patient: float = 8.0,
     realism: Realism | None = None,
+    as_of: date | None = None,
 ) -> SyntheticExtract:
     """Build a synthetic extract for ``ruleset``'s payment period from its cluster codes and the
     given noise codes (codes no rule reads); the same arguments always give the same frames.
-    ``realism`` replaces the shipped tables of qofcli/data/synth.yaml (tests use it)."""
+    ``as_of`` is the day the extract is taken (nothing is dated after it; default a quarter
+    after the period end, as at year-end extraction); ``realism`` replaces the shipped tables
+    of qofcli/data/synth.yaml (tests use it)."""
     start, end = ruleset.period_start, ruleset.period_end
+    as_of = as_of or default_as_of(ruleset)
     _check_arguments(n_patients, n_practices, seed, start, end, events_per_patient)
+    if as_of < start:
+        raise ValueError(f"as_of {as_of} is before the payment period starts ({start})")
     realism = realism or load_realism()
-    cal = Calendar.of(start, end)
+    cal = Calendar.of(start, end, as_of)
     streams = Streams(seed)
     clusters = {c.id: c.codes for c in ruleset.clusters.values() if c.codes}
     book = CodeBook.build(clusters, noise_codes, realism.background["roles"])
     pop = draw_population(streams, n_patients, n_practices, cal, realism.population)
-    sink = Sink(book, streams, pop)
+    sink = Sink(book, streams, pop, cal)
     templated = assign_templates(ruleset, streams, pop, cal, sink, realism)
     noise_target = n_patients * events_per_patient - sink.size
     noise = plan_noise(streams, pop, cal, book, noise_target, templated, realism)
@@ -72,6 +85,13 @@ def generate(
         events=events_frame(sink, noise, streams, ids, realism),
         practices=practices,
     )
+
+
+def default_as_of(ruleset: Ruleset, today: date | None = None) -> date:
+    """A quarter after the period end (exits after the year end are known), or ``today`` if
+    that is earlier: an extract holds nothing after the day it is taken."""
+    quarter_after = ruleset.period_end + timedelta(days=90)
+    return quarter_after if today is None else max(min(quarter_after, today), ruleset.period_start)
 
 
 def _check_arguments(

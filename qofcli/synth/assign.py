@@ -220,6 +220,8 @@ def _targets(ruleset: Ruleset) -> list[tuple[str, Path_]]:
     selection first."""
     out = []
     for ind in ruleset.indicators.values():
+        if ind.register is None:  # no patient-level rules (e.g. quality improvement)
+            continue
         on_register: Path_ = [(m.OnRegister(ind.register), True)]
         denominator = chain_leaves(ind.denominator)
         selects = [leaf[0] for leaf in denominator if leaf[3].kind == "select"]
@@ -386,7 +388,7 @@ def _draw_days(
             lo = np.where(lo_set, lo, np.maximum(lo, hi - history))
         # nothing is dated after the period end (rules cannot read it), even if a template
         # inherited from another year asks for it
-        lo, hi = np.minimum(lo, cal.end), np.minimum(hi, cal.end)
+        lo, hi = np.minimum(lo, cal.latest), np.minimum(hi, cal.latest)
         hi = np.maximum(hi, lo)
         days = lo + (rng.random(k) * (hi - lo + 1)).astype(np.int64)
         snap = rng.random(k) < mode.edge_share
@@ -418,7 +420,7 @@ def _bounds_of(
     t: Template, var: str, known: dict[str, np.ndarray], k: int, oldest: int, cal: Calendar
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     lo = np.full(k, oldest if var == DOB else -(10**7), dtype=np.int64)
-    hi = np.full(k, cal.end, dtype=np.int64)
+    hi = np.full(k, cal.latest, dtype=np.int64)
     lo_set = np.zeros(k, dtype=bool)
     hi_set = np.zeros(k, dtype=bool)
     for v, op, ref, off, const in t.dates:
@@ -488,9 +490,14 @@ def _draw_values(
         return model.draw(rng, k).clip(low, high) if model else np.full(k, np.nan)
     step = value_step(rules)
     lo, hi = value_range(rules)
+    if lo is None and hi is None:
+        return np.full(k, np.nan)
     span = max(max(abs(x) for _, x in rules) * 0.3, 10 * step)
-    lo_val = hi - span if lo is None else lo
-    hi_val = lo + span if hi is None else hi
+    if lo is None:
+        assert hi is not None
+        lo_val, hi_val = hi - span, hi
+    else:
+        lo_val, hi_val = lo, lo + span if hi is None else hi
     grid = np.round((hi_val - lo_val) / step)
     values = lo_val + np.floor(rng.random(k) * (grid + 1)) * step
     if model is not None:

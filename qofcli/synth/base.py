@@ -55,17 +55,24 @@ def years_before(day: int, years: int) -> int:
 
 @dataclass(frozen=True)
 class Calendar:
-    """The payment period as day numbers; windows follow the spec ("after PPED - k months")."""
+    """The payment period and the day the extract is taken (``as_of``) as day numbers: nothing
+    is dated after ``as_of``, and records of the year end on ``latest``."""
 
     start: int
     end: int
+    as_of: int
 
     @classmethod
-    def of(cls, start: date, end: date) -> Calendar:
-        return cls(day_number(start), day_number(end))
+    def of(cls, start: date, end: date, as_of: date) -> Calendar:
+        return cls(day_number(start), day_number(end), day_number(as_of))
+
+    @property
+    def latest(self) -> int:
+        """The last day a birth, registration or rule record can fall on."""
+        return min(self.end, self.as_of)
 
 
-def allocate(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+def allocate(rng: np.random.Generator, n: int, weights: Sequence[float] | np.ndarray) -> np.ndarray:
     """Category per item with counts fixed by the shares (largest remainder), shuffled.
 
     Quotas rather than independent draws, so even small samples get every category.
@@ -80,7 +87,7 @@ def allocate(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.n
     return rng.permutation(np.repeat(np.arange(len(shares)), counts))
 
 
-def choose(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+def choose(rng: np.random.Generator, n: int, weights: Sequence[float] | np.ndarray) -> np.ndarray:
     """Independent categorical draws."""
     cumulative = np.cumsum(np.asarray(weights, dtype=float))
     return np.searchsorted(cumulative / cumulative[-1], rng.random(n), side="right")

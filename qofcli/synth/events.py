@@ -41,11 +41,11 @@ class Block:
 class Sink:
     """Collects the (small) scenario event blocks; background noise is made later, per chunk."""
 
-    def __init__(self, book: CodeBook, streams: Streams, pop: Population) -> None:
+    def __init__(self, book: CodeBook, streams: Streams, pop: Population, cal: Calendar) -> None:
         self.book = book
         self._streams = streams
         self._first_day = pop.dob
-        self._last_day = np.where(pop.exit_kind != NO_EXIT, pop.exit_day, np.iinfo(np.int64).max)
+        self._last_day = np.where(pop.exit_kind != NO_EXIT, pop.exit_day, cal.as_of)
         self.parts: list[Block] = []
         self.size = 0
 

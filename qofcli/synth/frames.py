@@ -174,8 +174,9 @@ def _practice_identities(
 
 def practices_frame(rng: np.random.Generator, pop: Population, cal: Calendar) -> pl.DataFrame:
     codes, names, pcns = _practice_identities(rng, pop.n_practices)
-    registered = (pop.registration <= cal.end) & pop.registered_after(cal.end)
-    list_size = np.bincount(pop.practice[registered], minlength=pop.n_practices)
+    registered = (pop.registration <= cal.latest) & pop.registered_after(cal.latest)
+    counts = np.bincount(pop.practice[registered], minlength=pop.n_practices)
+    list_size = [int(c) if c > 0 else None for c in counts]  # empty: nobody registered (yet)
     return pl.DataFrame(
         {"practice_code": codes, "practice_name": names, "pcn_code": pcns, "list_size": list_size},
         schema=PRACTICES.schema,

@@ -39,7 +39,7 @@ class Population:
 
     def last_day(self, cal: Calendar) -> np.ndarray:
         """Last day events can carry: the exit day, else the period end."""
-        return np.where(self.exit_kind != NO_EXIT, self.exit_day, cal.end)
+        return np.where(self.exit_kind != NO_EXIT, self.exit_day, cal.latest)
 
     def registered_after(self, day: int) -> np.ndarray:
         """Still registered (and alive) after ``day``."""
@@ -58,10 +58,10 @@ def draw_population(
     sizes = rng.lognormal(0.0, table["practice_size_spread"], n_practices)
     practice = np.sort(allocate(rng, n, sizes))
     dob, sex = _ages_and_sexes(rng, n, cal, table)
-    dob = _snap_to_bounds(rng, dob, cal, table["born_on_boundary"], latest=cal.end)
+    dob = _snap_to_bounds(rng, dob, cal, table["born_on_boundary"], latest=cal.latest)
     registration = _registrations(rng, dob, cal, table)
     registration = np.maximum(
-        _snap_to_bounds(rng, registration, cal, table["registered_on_boundary"], cal.end), dob
+        _snap_to_bounds(rng, registration, cal, table["registered_on_boundary"], cal.latest), dob
     )
     exit_day, exit_kind = _exits(rng, dob, registration, cal, table)
     return Population(practice, dob, sex, registration, exit_day, exit_kind, n_practices)
@@ -75,6 +75,7 @@ def _ages_and_sexes(
     band = choose(rng, n, [b[1] for b in bands])
     age = lowers[band] + rng.random(n) * (lowers[band + 1] - lowers[band])
     dob = cal.end - np.floor(age * DAYS_PER_YEAR).astype(np.int64)
+    dob = np.where(dob > cal.latest, dob - (cal.end - cal.latest), dob)  # not born yet: older
     female = rng.random(n) < np.array([b[2] for b in bands])[band]
     sex = np.where(female, SEXES.index("F"), SEXES.index("M")).astype(np.int8)
     other = rng.random(n)
@@ -95,7 +96,7 @@ def _registrations(
     first, last = table["registration_after_birth_days"]
     after_birth = dob + rng.integers(first, last, n)
     drawn = np.maximum(np.where(recent, last_year, earlier), after_birth)
-    registration = np.minimum(drawn, cal.end)
+    registration = np.minimum(drawn, cal.latest)
     return np.maximum(registration, dob)  # born on the period end: registered that day
 
 
@@ -117,7 +118,9 @@ def _exits(
     later = uniform_days(rng, n, cal.end + 1, cal.end + table["exit_after_end_days"])
     days = np.where(after, later, uniform_days(rng, n, cal.start, cal.end))
     days = _snap_to_bounds(rng, days, cal, table["exit_on_boundary"], latest=cal.end + 1)
-    return np.maximum(days, registration), kind
+    days = np.maximum(days, registration)
+    kind[days > cal.as_of] = NO_EXIT  # leaving after the extract was taken: not known yet
+    return days, kind
 
 
 def _snap_to_bounds(

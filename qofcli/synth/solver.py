@@ -78,7 +78,8 @@ def chain_leaves(
     steps: Sequence[m.Step],
 ) -> list[tuple[list[tuple[m.Condition, bool]], m.Step, bool, m.Action]]:
     """Every terminal branch of a chain with the (condition, truth) path that reaches it."""
-    leaves, prefix = [], []
+    leaves: list[tuple[list[tuple[m.Condition, bool]], m.Step, bool, m.Action]] = []
+    prefix: list[tuple[m.Condition, bool]] = []
     for step in steps:
         for truth, action in ((True, step.if_true), (False, step.if_false)):
             if action.terminal:
@@ -181,8 +182,8 @@ class Solver:
             case m.DateCompare(f, op, ref):
                 return self._date_compare(w, f, op, ref, want)
             case m.Resolves(f, diagnosis):
-                op = self.resolution_ops.get((f, diagnosis), "after")
-                return self._date_compare(w, f, op, m.DateRef(diagnosis), want)
+                resolution_op = self.resolution_ops.get((f, diagnosis), "after")
+                return self._date_compare(w, f, resolution_op, m.DateRef(diagnosis), want)
             case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
                 # no record day is a count of zero; several record days are not drawn yet (every
                 # count field of qof-2025-26 reads clusters with no public codes)
@@ -193,9 +194,8 @@ class Solver:
                     return self.has(w, f, False)
                 if not self.has(w, f, True):
                     return False
-                if not want:
-                    op = _FLIP_VALUE.get(op) or rng.choice(("lt", "gt"))
-                w.values.setdefault(self.slot(f), []).append((op, number))
+                wanted_op: str = op if want else _FLIP_VALUE.get(op) or rng.choice(("lt", "gt"))
+                w.values.setdefault(self.slot(f), []).append((wanted_op, number))
                 return True
             case m.ClusterIn(f, clusters):
                 if not want and self.none_side(f):
