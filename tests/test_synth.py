@@ -294,3 +294,21 @@ def age_at(dob: pl.Expr, when: date) -> pl.Expr:
         (dob.dt.month() == when.month) & (dob.dt.day() > when.day)
     )
     return when.year - dob.dt.year() - before_birthday.cast(pl.Int32)
+
+
+def test_nothing_is_dated_after_the_day_the_extract_is_taken(noise: list[str]) -> None:
+    """qof-2026-27 (period 2026-04-01 to 2027-03-31) taken on 2026-12-03, in the year: no
+    birth, registration, exit or event after that day, and the year's records still exist."""
+    ruleset = api.load_ruleset("qof-2026-27")
+    as_of = date(2026, 12, 3)
+    extract = generate(800, 2, 4, ruleset, noise_codes=noise, as_of=as_of)
+    patients = extract.patients
+    for column in ("date_of_birth", "registration_date", "deregistration_date", "death_date"):
+        assert (patients[column].drop_nulls() <= as_of).all(), column
+    assert extract.events["date"].max() <= as_of
+    assert extract.events["date"].is_between(date(2026, 4, 1), as_of).sum() > 100
+
+
+def test_as_of_before_the_period_is_refused(ruleset: Ruleset) -> None:
+    with pytest.raises(ValueError, match="before the payment period starts"):
+        generate(10, 1, 1, ruleset, as_of=date(2025, 3, 31))
