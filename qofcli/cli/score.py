@@ -146,7 +146,7 @@ def score(
     emit(payload, output, fmt.value)
 
 
-def emit(payload: bytes, output, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def emit(payload: bytes, output: Path | None, fmt: str) -> None:
     """Write bytes to --output atomically, or to stdout for text formats."""
     if output is None:
         if fmt == "parquet":
