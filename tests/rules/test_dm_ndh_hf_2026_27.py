@@ -240,6 +240,20 @@ DM037_CASES = [
         dob=date(2010, 6, 1),
         events=processes(),
     ),
+    dm(
+        "dm037_age_17_on_achv",
+        "born 2010-03-31: 17 on ACHV -> on DM_REG, achieved",
+        ACHIEVED,
+        dob=date(2010, 3, 31),
+        events=processes(),
+    ),
+    dm(
+        "dm037_age_17_day_after_achv",
+        "born 2010-04-01: still 16 on ACHV -> no row",
+        None,
+        dob=date(2010, 4, 1),
+        events=processes(),
+    ),
     dm("dm037_died", "died 2027-02-01 -> no row", None, death=date(2027, 2, 1), events=processes()),
     dm(
         "dm037_dereg",
@@ -305,6 +319,23 @@ NDH_CASES = [
         NOT_ACHIEVED,
         dob=date(2008, 6, 1),
         code=date(2026, 5, 1),
+    ),
+    # The same gate with --as-of: 18 on 2026-10-01, NDH code at 17 (2026-05-01).
+    ndh(
+        "ndh_asof_day_before_18",
+        "as of 2026-09-30 the patient is 17 -> not on the register",
+        None,
+        dob=date(2008, 10, 1),
+        code=date(2026, 5, 1),
+        as_of=date(2026, 9, 30),
+    ),
+    ndh(
+        "ndh_asof_18th_birthday",
+        "as of 2026-10-01 (18th birthday) -> on the register, NDH code from age 17 counts",
+        NOT_ACHIEVED,
+        dob=date(2008, 10, 1),
+        code=date(2026, 5, 1),
+        as_of=date(2026, 10, 1),
     ),
     ndh(
         "gdm_at_16",
