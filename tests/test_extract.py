@@ -227,10 +227,10 @@ def test_unusable_stored_type(tmp_path: Path) -> None:
 def test_unreadable_and_empty_files(tmp_path: Path) -> None:
     csv_extract(tmp_path)
     (tmp_path / "events.csv").write_text("")
-    assert "events.csv: cannot be read" in one_line_error(tmp_path)
+    assert "events.csv: is empty; write a header row" in one_line_error(tmp_path)
     (tmp_path / "events.csv").unlink()
     (tmp_path / "events.parquet").write_text("not parquet")
-    assert "events.parquet: cannot be read" in one_line_error(tmp_path)
+    assert "events.parquet: is not a Parquet file" in one_line_error(tmp_path)
 
 
 def test_empty_parquet_folder(tmp_path: Path) -> None:

@@ -357,6 +357,15 @@ def test_cluster_csv_listing_a_code_twice(mini: Path) -> None:
     assert "DMRES_COD.csv" in message and "code twice" in message
 
 
+@pytest.mark.parametrize("mangled", ["1.23E+15", "31505100", " ", "0315051004"])
+def test_cluster_codes_mangled_by_a_spreadsheet_are_refused(mini: Path, mangled: str) -> None:
+    # 31505100: 315051004 with its check digit cut off; 0315051004: a leading zero added.
+    append(mini / "clusters" / "DMRES_COD.csv", f"{mangled},Mangled")
+    message = load_error(mini)
+    assert "DMRES_COD.csv: 1 code(s) are not SNOMED CT concept ids (line " in message
+    assert "1.23E+15" in message and "\n" not in message
+
+
 # ---- the YAML boolean-key trap: `on:` reads as True ---------------------------------------
 
 

@@ -187,10 +187,11 @@ def test_unknown_codes_report_distinct_codes_and_examples(tmp_path: Path) -> Non
     extra = "".join(f"{SECRET_ID},2023-04-01,{code},\n" for code in [10, 11, 12, 13, 14, 15, 15])
     report = validate(make_extract(tmp_path, events=CLEAN_EVENTS + extra))
     problem = find(report, "events", "code", "code in no cluster of the ruleset")
-    assert problem.severity == "warning"
+    assert problem.severity == "note"
     assert problem.count == 7
     assert "6 distinct codes, e.g. 10, 11, 12, 13, 14)" in problem.message
-    assert report.exit_code == 1
+    assert problem.line().startswith("note: events.csv: column 'code': 7 rows with code in no")
+    assert report.exit_code == 0  # a note never fails `qof validate X && qof score X`
 
 
 def test_unknown_codes_need_known_codes(tmp_path: Path) -> None:
@@ -249,7 +250,7 @@ def test_missing_column_skips_only_the_checks_that_need_it(tmp_path: Path) -> No
 def test_unreadable_file_does_not_stop_other_checks(tmp_path: Path) -> None:
     folder = make_extract(tmp_path, patients=BROKEN_PATIENTS, events="")
     report = validate(folder)
-    find(report, "events", None, "cannot be read")
+    find(report, "events", None, "is empty")
     find(report, "patients", "patient_id", "duplicate patient_id")
     assert report.exit_code == 2
 
@@ -283,3 +284,25 @@ def test_typed_parquet_extract_is_clean(tmp_path: Path, known_codes: frozenset[s
     )
     pl.read_csv(CLEAN_PRACTICES.encode()).write_parquet(tmp_path / "practices.parquet")
     assert validate(tmp_path, known_codes).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("born", "flagged"),
+    [("0001-01-01", True), ("1879-12-31", True), ("1880-01-01", False), ("2024-06-02", True)],
+)
+def test_impossible_birth_dates_are_errors(tmp_path: Path, born: str, flagged: bool) -> None:
+    patients = CLEAN_PATIENTS.replace("1950-03-02", born)
+    report = validate(make_extract(tmp_path, patients=patients))
+    problems = [p for p in report.errors if p.message.startswith("date_of_birth before 1880")]
+    assert bool(problems) is flagged
+    if flagged:
+        assert problems[0].rows == (1,) and "placeholder" in problems[0].fix
+        assert_no_patient_data(report)
+
+
+@pytest.mark.parametrize(("size", "flagged"), [("0", True), ("-5", True), ("1", False)])
+def test_list_size_must_be_positive(tmp_path: Path, size: str, flagged: bool) -> None:
+    practices = CLEAN_PRACTICES.replace("9000", size)
+    report = validate(make_extract(tmp_path, practices=practices))
+    problems = [p for p in report.errors if p.message == "list_size 0 or negative"]
+    assert bool(problems) is flagged
