@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OFFICIAL_FILE = ROOT.parent / "shared" / "reference" / "nhsd-qof-2024-25" / "PREVALENCE_2425.csv"
 NATIONAL = [i for i in shipped_ruleset_ids() if i.startswith("qof-")]
 # Payment cohorts with no published national count: estimates, not recomputed from the file.
-ESTIMATED = {"CHOL_REG", "SMOK1_REG"}
+ESTIMATED = {"CHOL_REG", "SMOK1_REG", "CD_REG"}
 # qof-catalogue.md §2: paid on list size (CPI) only. 2025/26 on: VI001-VI004, CS005, CS006,
 # BP002, SMOK004; 2024/25 also the QI modules and PC001 (the PC register indicator).
 LIST_ONLY = ("VI001", "VI002", "VI003", "VI004", "CS005", "CS006", "BP002", "SMOK004")
@@ -83,6 +83,8 @@ def test_estimated_cohorts_sit_inside_the_bounds_of_the_published_registers(
     for cohort, members in (("CHOL_REG", chol), ("SMOK1_REG", smok)):
         figures = [shipped[m] for m in members]
         assert max(figures) <= shipped[cohort] <= sum(figures)
+    if "CD_REG" in shipped:  # CHD or STIA: the sum, the upper bound (qof-2026-27 source)
+        assert shipped["CD_REG"] == pytest.approx(shipped["CHD_REG"] + shipped["STIA_REG"])
     assert "low" in ruleset.payment.national_prevalence_confidence
 
 

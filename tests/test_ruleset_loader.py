@@ -124,10 +124,14 @@ def test_shipped_indicators_carry_confidence_and_source(shipped: m.Ruleset) -> N
 
 
 def test_shipped_clusters_match_sources_csv(shipped: m.Ruleset) -> None:
-    folder = shipped_rulesets_dir() / "qof-2026-27" / "clusters"  # 2025/26 inherits them
-    with (folder / "SOURCES.csv").open(newline="", encoding="utf-8") as handle:
-        sources = {row["cluster"]: row for row in csv.DictReader(handle)}
-    files = {p.stem for p in folder.glob("*.csv") if p.name != "SOURCES.csv"}
+    # 2025/26 inherits the clusters of qof-2026-27 and adds those 2026/27 dropped (its own).
+    sources: dict[str, dict[str, str]] = {}
+    files: set[str] = set()
+    for ruleset_id in ("qof-2026-27", "qof-2025-26"):
+        folder = shipped_rulesets_dir() / ruleset_id / "clusters"
+        with (folder / "SOURCES.csv").open(newline="", encoding="utf-8") as handle:
+            sources.update({row["cluster"]: row for row in csv.DictReader(handle)})
+        files |= {p.stem for p in folder.glob("*.csv") if p.name != "SOURCES.csv"}
     missing = {c for c, row in sources.items() if row["status"] == "missing"}
     assert set(shipped.clusters) == files | missing
     for cluster in shipped.clusters.values():
