@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, ParamSpec, TypeVar
@@ -24,7 +26,18 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals could hold patient data
     rich_markup_mode="rich",
 )
-stdout = Console()
+
+
+def _width() -> int | None:
+    """The terminal's width; a stable 120 when output is redirected (COLUMNS overrides)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if sys.stdout.isatty() else REDIRECTED_WIDTH
+
+
+REDIRECTED_WIDTH = 120
+stdout = Console(width=_width())
 stderr = Console(stderr=True)
 
 
@@ -49,6 +62,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        stdout.width = _width()  # type: ignore[assignment]  # None: follow the terminal
         try:
             return command(*args, **kwargs)
         except QofError as exc:
