@@ -127,12 +127,12 @@ def _register_table(frame: pl.DataFrame | None) -> Table:
 
 def _indicator_table(frame: pl.DataFrame | None, in_year: bool, width: int) -> Table:
     """Ids and numbers are never truncated: a terminal too narrow for every column loses the
-    least needed ones (£ max, then the threshold range) instead."""
+    least needed ones (£ max, the threshold range, exclusions, PCAs, £) instead."""
     headers = ["Indicator", "Den.", "Num.", "PCA", "Excl.", "Ach. %", "Range", "Points"]
     headers += ["£", "£ max"] + (["Needed", "£ left"] if in_year else [])
     rows = [_indicator_cells(row, in_year) for row in ([] if frame is None else frame.to_dicts())]
     keep = list(range(len(headers)))
-    for droppable in (headers.index("£ max"), headers.index("Range")):
+    for droppable in [headers.index(h) for h in ("£ max", "Range", "Excl.", "PCA", "£")]:
         if _table_width(headers, rows, keep) <= width:
             break
         keep.remove(droppable)
