@@ -11,21 +11,16 @@ from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
 from qofcli.cli.common import ruleset_and_extract
 from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
-from qofcli.cli.score import (
-    ListSizeOpt,
-    PointValueOpt,
-    PrevalenceOpt,
-    emit,
-    rates_from_options,
-)
+from qofcli.cli.score import ListSizeOpt, PointValueOpt, PrevalenceOpt, echo, rates_from_options
 from qofcli.errors import UsageError
-from qofcli.reports.files import frame_bytes
+from qofcli.reports.formats import Result, choose_format, write_result
 
 
 class PatientFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 @app.command()
@@ -44,7 +39,15 @@ def patients(
             "--status", "-s", help="Only achieved, not_achieved, pca or excluded (repeatable)."
         ),
     ] = None,
-    fmt: Annotated[PatientFormat, typer.Option("--format", "-f")] = PatientFormat.csv,
+    fmt: Annotated[
+        PatientFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, json, parquet or xlsx. Default: from the --output extension, else csv.",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     worklist: Annotated[
         bool,
@@ -64,6 +67,7 @@ def patients(
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
+    chosen = choose_format(fmt and fmt.value, output, list(PatientFormat), PatientFormat.csv)
     rules, data = ruleset_and_extract(ruleset, extract)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
@@ -71,4 +75,5 @@ def patients(
             frame = api.worklist(data, rules, parse_as_of(as_of), rates)
         else:
             frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
-    emit(frame_bytes(frame, fmt.value), output, fmt.value)
+    name = "worklist" if worklist else "patients"
+    write_result(Result({name: frame}, main=name), chosen, output, echo)
