@@ -20,7 +20,6 @@ from qofcli.cli.options import (
     RulesetOpt,
     parse_as_of,
 )
-from qofcli.errors import UsageError
 from qofcli.reports.console import render_score
 from qofcli.reports.files import score_document
 from qofcli.reports.formats import Result, choose_format, write_result

@@ -89,7 +89,7 @@ def format_of_path(path: Path) -> str | None:
 
 
 def choose_format(
-    option: str | None, output: Path | None, allowed: Sequence[str], default: str
+    option: str | None, output: Path | None, allowed: Sequence[str], default: str | None
 ) -> str:
     """The format to write, decided before any work: `--format` if given, else the `--output`
     extension, else `default`. A `--format` that contradicts the extension, a format the command
@@ -102,6 +102,12 @@ def choose_format(
             f"drop --format or name the file .{option}"
         )
     chosen = option or named or default
+    if chosen is None or (output is not None and chosen not in FORMATS):
+        files = ", ".join(f".{name}" for name in allowed if name in FORMATS)
+        raise UsageError(
+            f"--output {output}: cannot tell the format from its extension; name it {files} "
+            "or pass --format"
+        )
     if chosen not in allowed:
         raise UsageError(
             f"this command cannot write {chosen}; choose --format from {', '.join(allowed)}"
@@ -110,12 +116,6 @@ def choose_format(
         if chosen in FORMATS and not FORMATS[chosen].text:
             raise UsageError(f"--format {chosen} needs --output FILE")
         return chosen
-    if chosen not in FORMATS:
-        files = ", ".join(f".{name}" for name in allowed if name in FORMATS)
-        raise UsageError(
-            f"--output {output}: cannot tell the format from its extension; name it {files} "
-            "or pass --format"
-        )
     _check_output_place(output)
     return chosen
 
@@ -128,7 +128,9 @@ def _check_output_place(output: Path) -> None:
         raise UsageError(f"--output {output}: folder {folder} does not exist")
 
 
-def write_result(result: Result, fmt: str, output: Path | None, echo: Callable[[str], None]) -> None:
+def write_result(
+    result: Result, fmt: str, output: Path | None, echo: Callable[[str], None]
+) -> None:
     """Write `result` in `fmt` to `output` atomically, or through `echo` (stdout) for text."""
     payload = FORMATS[fmt].write(result)
     if output is None:
