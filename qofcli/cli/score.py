@@ -135,7 +135,7 @@ def score(
 
 def score_result(result: Score, table: str) -> Result:
     """A score as the file formats see it: every table, `table` first for CSV/Parquet."""
-    tables = {name: getattr(result, name) for name in ScoreTable}
+    tables = {name.value: getattr(result, name.value) for name in ScoreTable}
     return Result(tables, main=table, document=lambda: score_document(result))
 
 

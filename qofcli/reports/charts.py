@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 
 GREEN, AMBER, RED, GREY = "#1a9641", "#f39c12", "#c0392b", "#9e9e9e"
 BAND, MAXIMUM, INK, PRACTICE = "#cfe0f3", "#e6e6e6", "#333333", "#6a1b9a"
-STYLE = {
+STYLE: Any = {
     "svg.fonttype": "none",  # text stays text: no embedded glyphs, searchable, small
     "svg.hashsalt": "qofcli",  # stable element ids between runs
     "font.family": "sans-serif",

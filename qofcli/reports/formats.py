@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -136,4 +136,8 @@ def write_result(
     if output is None:
         echo(payload.decode())
         return
-    write_atomic(output, lambda stream: stream.write(payload))
+    write_atomic(output, lambda stream: _write_all(stream, payload))
+
+
+def _write_all(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(payload)

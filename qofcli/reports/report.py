@@ -223,7 +223,7 @@ def _percentile_in_england(registers: pl.DataFrame) -> pl.Series:
         row["group"]: [row[f"p{p}"] for p in range(101)]
         for row in prevalence_distribution().to_dicts()
     }
-    values = []
+    values: list[float | None] = []
     for group, prevalence in zip(registers["england_group"], registers["prevalence"], strict=True):
         table = england.get(group) if group is not None else None
         if table is None or prevalence is None:
