@@ -406,9 +406,9 @@ def test_html_renders_with_charts_in_chromium(html_report: Path, tmp_path: Path)
     from PIL import Image
 
     png = tmp_path / "report.png"
-    render_png(html_report, png, 1000, 2600)
+    render_png(html_report, png, 1000, 6000)  # down to the first practice's prevalence chart
     image = Image.open(png).convert("RGB")
-    assert image.size == (1000, 2600)
+    assert image.size == (1000, 6000)
     pixels = np.asarray(image, dtype=np.int16)
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
     assert _near(pixels, charts.GREEN) > 300  # achieved points bars

@@ -173,7 +173,7 @@ def _unit_section(report: Report, unit: str) -> str:
     head = (
         f"<h2>{escape(unit)} {escape(name)}</h2><p>List size {summary['list_size']:,}; "
         f"points {summary['points']:,.2f} of {summary['max_points']:,.0f}; "
-        f"£ {_money(summary['pounds'])} of {_money(summary['max_pounds'])}</p>"
+        f"{_money(summary['pounds'])} of {_money(summary['max_pounds'])}</p>"
     )
     domains = report.score.domains.filter(pl.col(key) == unit).sort("group")
     chart = charts.points_chart(
@@ -181,10 +181,10 @@ def _unit_section(report: Report, unit: str) -> str:
     )
     indicators = report.indicators.filter(pl.col(key) == unit)
     parts = [head, "<h3>Points by domain</h3>", f"<figure>{chart}</figure>"]
-    parts.append(_prevalence(report, unit))
     parts.append("<h3>Indicators</h3>" + _legend(report))
     for (group,), frame in sorted(indicators.partition_by("group", as_dict=True).items()):
         parts.append(_domain(report, str(group), frame))
+    parts.append(_prevalence(report, unit))
     return f"<section class='unit'>{''.join(parts)}</section>"
 
 
