@@ -11,6 +11,8 @@ import polars as pl
 from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract.mapping import ExtractMapping, load_mapping
+from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
@@ -26,6 +28,7 @@ __all__ = [
     "compare",
     "diff_rulesets",
     "evaluate",
+    "load_mapping",
     "load_ruleset",
     "open_extract",
     "outcomes_from",
@@ -34,6 +37,7 @@ __all__ = [
     "read_claims",
     "score",
     "worklist",
+    "wrong_year_warning",
 ]
 
 PATIENT_COLUMNS = (
@@ -139,15 +143,44 @@ def outcomes_from(
     return long.select(PATIENT_COLUMNS).sort("practice_code", "indicator", "patient_id").collect()
 
 
-def open_extract(path: Path, ruleset: Ruleset | None = None) -> Extract:
-    """Validate then open an extract; refuse it (InvalidExtract, exit 2) if it has errors."""
+def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
+    """One line when no event of the extract falls in a ruleset's payment period (an extract of
+    another QOF year), naming the shipped ruleset its latest events belong to; no patient data."""
+    outside = [r for r in rulesets if not _has_events_in_period(extract, r)]
+    if not outside:
+        return None
+    periods = "; ".join(
+        f"{r.id} ({r.period_start.isoformat()} to {r.period_end.isoformat()})" for r in outside
+    )
+    latest = extract.events.select(pl.col("date").max()).collect().item()
+    if latest is None:
+        hint = "the extract has no events"
+    else:
+        fitting = default_ruleset_id(latest)
+        hint = f"its latest events fall in the year of {fitting}; consider --ruleset {fitting}"
+        if fitting in {r.id for r in outside}:
+            hint = "check the extract's dates"
+    return f"warning: no event in the extract falls in the payment period of {periods}: {hint}"
+
+
+def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
+    period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
+    inside = extract.events.filter(period).select(pl.len())
+    return bool(inside.collect().item())
+
+
+def open_extract(
+    path: Path, ruleset: Ruleset | None = None, mapping: ExtractMapping | None = None
+) -> Extract:
+    """Validate then open an extract (read through ``mapping`` if given); refuse it
+    (InvalidExtract, exit 2) if it has errors."""
     known = (
         frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
     )
-    report = validate_extract(path, known_codes=known)
+    report = validate_extract(path, known_codes=known, mapping=mapping)
     if report.errors:
         raise InvalidExtract([p.line() for p in report.errors], str(path))
-    return load_extract(path)
+    return load_extract(path, mapping)
 
 
 def synthesise(
@@ -163,6 +196,8 @@ def synthesise(
     """Write a synthetic extract for the ruleset's year using its real cluster codes."""
     from qofcli import synth
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder (it is created if absent)")
     if n_patients < 1 or n_practices < 1 or n_practices > n_patients:
         raise UsageError("--patients and --practices must be positive, with patients >= practices")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:

@@ -7,6 +7,7 @@ lists them); rulesets/examples/network-scheme is the shipped local-scheme exampl
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from qofcli import api
 from qofcli.cli import app
 from qofcli.ruleset.diff import Change, diff_rulesets
+from qofcli.ruleset.explain import explain
 from qofcli.ruleset.loader import load_ruleset
 
 REPO = Path(__file__).parent.parent
@@ -85,6 +87,8 @@ def test_every_kind_of_change_is_found(mini, mini_next) -> None:
 def test_renames_are_found_in_either_direction(mini, mini_next) -> None:
     backwards = diff_rulesets(mini_next, mini)
     assert backwards.renamed == {"MINI003": "MINI002"}
+    # Every indicator of either year is on DM_REG, which reads DM_COD.
+    everyone = ", ".join(sorted({*mini.indicators, *mini_next.indicators}))
     assert (
         Change(
             "cluster",
@@ -93,6 +97,7 @@ def test_renames_are_found_in_either_direction(mini, mini_next) -> None:
             DM_LIPO,
             "",
             "Lipoatrophic diabetes mellitus without complication",
+            everyone,
         )
         in backwards.changes
     )
@@ -235,7 +240,15 @@ def test_json_shape(tmp_path: Path) -> None:
     assert document["format_version"] == 1
     assert (document["a"]["id"], document["b"]["id"]) == ("mini", "mini-next")
     assert document["renamed"] == {"MINI002": "MINI003"}
-    assert set(document["changes"][0]) == {"kind", "id", "change", "attribute", "before", "after"}
+    assert set(document["changes"][0]) == {
+        "kind",
+        "id",
+        "change",
+        "attribute",
+        "before",
+        "after",
+        "affects",
+    }
     assert document["by"] == "practice"
     indicator = document["indicators"][0]
     for metric in ("denominator", "numerator", "achievement", "points", "pounds"):
@@ -294,3 +307,22 @@ def test_network_scheme_scores_the_sample_data(monkeypatch: pytest.MonkeyPatch) 
     assert "DM020" in ids and "DM012" not in ids
     dm020 = next(i for i in document["practices"][0]["indicators"] if i["id"] == "DM020")
     assert (dm020["max_points"], dm020["upper"]) == (25, 70)
+
+
+def test_changes_name_the_indicators_they_affect(tmp_path: Path) -> None:
+    child = tmp_path / "child"
+    shutil.copytree(MINI, child)
+    fields = child / "fields.yaml"
+    text = fields.read_text()
+    assert "HBA1C: {latest: IFCCHBAM_COD" in text
+    fields.write_text(
+        text.replace("HBA1C: {latest: IFCCHBAM_COD", "HBA1C: {earliest: IFCCHBAM_COD")
+    )
+    diff = diff_rulesets(load_ruleset(MINI), load_ruleset(child))
+    change = next(c for c in diff.changes if c.kind == "field" and c.id == "HBA1C")
+    readers = sorted(
+        i.id
+        for i in load_ruleset(child).indicators.values()
+        if "HBA1C" in {f["name"] for f in explain(load_ruleset(child), i.id)["fields"]}
+    )
+    assert readers and change.affects == ", ".join(readers)

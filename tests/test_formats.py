@@ -87,7 +87,7 @@ def test_choose_format(tmp_path: Path) -> None:
         ("csv", "x.parquet", "--format csv contradicts --output"),
         ("parquet", None, "--format parquet needs --output FILE"),
         ("xlsx", None, "--format xlsx needs --output FILE"),
-        (None, "x.txt", "cannot tell the format from its extension"),
+        (None, "x.txt", "--output needs --format csv or json or parquet or xlsx, or a file name"),
         (None, "x.html", "this command cannot write html"),
         ("table", "x.csv", "--format table contradicts --output"),
         (None, "missing/x.csv", "folder"),

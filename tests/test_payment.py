@@ -230,8 +230,10 @@ def test_bad_payment_data_names_the_file(tmp_path: Path, body: str, message: str
 
 def test_shipped_ruleset_prices_diabetes_on_the_total_list_basis() -> None:
     payment = load_ruleset("qof-2025-26").payment
-    assert payment.national_prevalence["DM_REG"] == 6.5  # total-list basis, not 7.7% (17+)
-    assert "7.7" in payment.national_prevalence_source
+    # NHS England 2024-25: 4,109,134 diabetics ÷ 63,766,671 whole list = 6.444%, not the
+    # published 7.895% of patients aged 17+ (52,049,752)
+    assert payment.national_prevalence["DM_REG"] == 6.444
+    assert "whole list" in payment.national_prevalence_source
 
 
 def test_read_national_prevalence(tmp_path: Path) -> None:

@@ -25,10 +25,14 @@ pytestmark = pytest.mark.skipif(
 
 # (ruleset, indicator) -> why its points differ from 2023/24.
 _CVD_REWEIGHT = "2025/26 moved 141 points into the nine CVD indicators (qof-catalogue.md §1, §5)"
+_CD_MERGE = "2026/27 merged CHD015+STIA014 into CD001 (41) and CHD016+STIA015 into CD002 (20)"
 KNOWN_POINT_CHANGES = {
-    (ruleset, indicator): _CVD_REWEIGHT
-    for ruleset in ("qof-2025-26", "qof-2026-27")
-    for indicator in ("DM036", "HYP008", "HYP009", "CHD015", "CHD016", "STIA014", "STIA015")
+    **{
+        ("qof-2025-26", indicator): _CVD_REWEIGHT
+        for indicator in ("DM036", "HYP008", "HYP009", "CHD015", "CHD016", "STIA014", "STIA015")
+    },
+    **{("qof-2026-27", i): _CVD_REWEIGHT for i in ("DM036", "HYP010", "HYP011")},
+    **{("qof-2026-27", i): _CD_MERGE for i in ("CD001", "CD002")},
 }
 # (ruleset, indicator) -> reasons used that the 2023/24 predecessor did not list, and why.
 _KNOWN_NEW_REASONS_2025_26 = {
@@ -51,10 +55,29 @@ _KNOWN_NEW_REASONS_2025_26 = {
         "DM036 adds an upper age limit of 79 that DM033 did not have (qof-catalogue.md §4)",
     ),
 }
-# 2026/27 keeps these 2025/26 changes where it keeps the indicator.
+_FRAIL_2026_27 = (
+    "v51 removes patients with moderate or severe frailty from the BP indicators, as DM036 "
+    "(PCIT frailty article HP345)"
+)
+# CD001/CD002 are compared with their first alias (CHD015/CHD016); the stroke reasons are the
+# official fields of their second alias (STIA014/STIA015), whose PCAs they keep.
+_CD_REASONS = {"MDSEVFRAIL", "STIAPCAPU", "STIAPCADEC", "STBPINVITE"}
+_KNOWN_NEW_REASONS_2026_27 = {
+    ("qof-2026-27", "HYP010"): ({"MDSEVFRAIL"}, _FRAIL_2026_27),
+    ("qof-2026-27", "HYP011"): ({"MDSEVFRAIL"}, _FRAIL_2026_27),
+    ("qof-2026-27", "CD001"): (_CD_REASONS, f"{_FRAIL_2026_27}; stroke PCAs of STIA014"),
+    ("qof-2026-27", "CD002"): (_CD_REASONS, f"{_FRAIL_2026_27}; stroke PCAs of STIA015"),
+}
+# 2026/27 keeps these 2025/26 changes where it keeps the indicator, under its v51 id: AST012
+# became AST014 with the same rules (PCIT 2026/27 release notes).
+_RENUMBERED_2026_27 = {"AST012": "AST014"}
 KNOWN_NEW_REASONS = {
     **_KNOWN_NEW_REASONS_2025_26,
-    **{("qof-2026-27", i): why for (_, i), why in _KNOWN_NEW_REASONS_2025_26.items()},
+    **{
+        ("qof-2026-27", _RENUMBERED_2026_27.get(i, i)): why
+        for (_, i), why in _KNOWN_NEW_REASONS_2025_26.items()
+    },
+    **_KNOWN_NEW_REASONS_2026_27,
 }
 
 

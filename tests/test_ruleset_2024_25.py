@@ -190,8 +190,9 @@ def _diabetics(count: int) -> dict[str, tuple[date, list]]:
 
 
 # ---- protected and manual payment ----------------------------------------------------------
-# One practice, list 1,000, 13 diabetics: DM_REG prevalence 1.3%, national 6.5% (inherited)
-# -> APDF 0.2. CPI = 1,000 / 9,964 = 0.100361301686. £ per point at CPI only:
+# One practice, list 1,000, 13 diabetics: DM_REG prevalence 1.3%, national 6.444% (inherited
+# from qof-2026-27: NHS England 2024-25) -> APDF 1.3 / 6.444 = 0.201738050900.
+# CPI = 1,000 / 9,964 = 0.100361301686. £ per point at CPI only:
 # 220.62 × 0.100361301686 = 22.14171...
 
 
@@ -235,8 +236,9 @@ def test_protected_points_and_declarations_are_paid(ruleset, practice, tmp_path)
     claims = api.read_claims(ruleset, protected, declared)
     score = api.score(practice, ruleset, claims=claims)
     dm017 = _row(score, "DM017")
-    # 6 × 220.62 = 1,323.72; × CPI 0.100361301686 = 132.850260; × APDF 0.2 = 26.570052
-    assert dm017["points"] == 6 and dm017["pounds"] == pytest.approx(26.570052, abs=1e-5)
+    # 6 × 220.62 = 1,323.72; × CPI 0.100361301686 = 132.850260; × APDF 0.201738050900
+    # = 26.800953
+    assert dm017["points"] == 6 and dm017["pounds"] == pytest.approx(26.800953, abs=1e-5)
     assert dm017["points_note"] is None and dm017["pounds_note"] is None
     qi013 = _row(score, "QI013")
     # list size only: 27 × 220.62 = 5,956.74; × 0.100361301686 = 595.674 + 2.152174 = 597.826174
@@ -244,7 +246,9 @@ def test_protected_points_and_declarations_are_paid(ruleset, practice, tmp_path)
     assert _row(score, "QI014")["points"] == 0
     smok005 = _row(score, "SMOK005")
     assert smok005["points"] == 12.5
-    assert smok005["pounds"] is None and "SMOK1_REG" in smok005["pounds_note"]  # no prevalence
+    # SMOK1_REG: the 13 diabetics, 1.3% of the list; national 22% -> APDF 0.059090909;
+    # 12.5 × 220.62 × 0.100361301686 × 0.059090909 = 16.354672
+    assert smok005["pounds"] == pytest.approx(16.354672, abs=1e-5)
     assert _row(score, "QI016")["points"] is None  # no row for it: still not computed
     assert "no row for this practice" in _row(score, "QI016")["points_note"]
 

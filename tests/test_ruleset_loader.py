@@ -124,10 +124,14 @@ def test_shipped_indicators_carry_confidence_and_source(shipped: m.Ruleset) -> N
 
 
 def test_shipped_clusters_match_sources_csv(shipped: m.Ruleset) -> None:
-    folder = shipped_rulesets_dir() / "qof-2026-27" / "clusters"  # 2025/26 inherits them
-    with (folder / "SOURCES.csv").open(newline="", encoding="utf-8") as handle:
-        sources = {row["cluster"]: row for row in csv.DictReader(handle)}
-    files = {p.stem for p in folder.glob("*.csv") if p.name != "SOURCES.csv"}
+    # 2025/26 inherits the clusters of qof-2026-27 and adds those 2026/27 dropped (its own).
+    sources: dict[str, dict[str, str]] = {}
+    files: set[str] = set()
+    for ruleset_id in ("qof-2026-27", "qof-2025-26"):
+        folder = shipped_rulesets_dir() / ruleset_id / "clusters"
+        with (folder / "SOURCES.csv").open(newline="", encoding="utf-8") as handle:
+            sources.update({row["cluster"]: row for row in csv.DictReader(handle)})
+        files |= {p.stem for p in folder.glob("*.csv") if p.name != "SOURCES.csv"}
     missing = {c for c, row in sources.items() if row["status"] == "missing"}
     assert set(shipped.clusters) == files | missing
     for cluster in shipped.clusters.values():
@@ -355,6 +359,15 @@ def test_cluster_csv_listing_a_code_twice(mini: Path) -> None:
     append(mini / "clusters" / "DMRES_COD.csv", "315051004,Diabetes resolved")
     message = load_error(mini)
     assert "DMRES_COD.csv" in message and "code twice" in message
+
+
+@pytest.mark.parametrize("mangled", ["1.23E+15", "31505100", " ", "0315051004"])
+def test_cluster_codes_mangled_by_a_spreadsheet_are_refused(mini: Path, mangled: str) -> None:
+    # 31505100: 315051004 with its check digit cut off; 0315051004: a leading zero added.
+    append(mini / "clusters" / "DMRES_COD.csv", f"{mangled},Mangled")
+    message = load_error(mini)
+    assert "DMRES_COD.csv: 1 code(s) are not SNOMED CT concept ids (line " in message
+    assert "1.23E+15" in message and "\n" not in message
 
 
 # ---- the YAML boolean-key trap: `on:` reads as True ---------------------------------------

@@ -16,7 +16,7 @@ from qofcli.ruleset import model as m
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
-SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250402")
+SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250404")
 
 # Indicator groups whose every reachable branch the synthetic generator reaches: all of them
 # (DM by the scenario tables of qofcli/synth.py, the rest by its ruleset-driven layer).
@@ -148,7 +148,7 @@ def reached(ruleset) -> pl.DataFrame:
 
 def test_sample_data_is_what_the_script_makes(tmp_path: Path, ruleset) -> None:
     """sample_data/ must be regenerated (scripts/make_sample_data.sh) when the generator changes."""
-    api.synthesise(ruleset, tmp_path / "fresh", 3000, 2, 20250402, "csv")
+    api.synthesise(ruleset, tmp_path / "fresh", 3000, 2, 20250404, "csv")
     for name in ("patients.csv", "events.csv", "practices.csv"):
         assert (tmp_path / "fresh" / name).read_bytes() == (SAMPLE / name).read_bytes(), name
     script = (ROOT / "scripts" / "make_sample_data.sh").read_text()

@@ -284,3 +284,25 @@ def test_typed_parquet_extract_is_clean(tmp_path: Path, known_codes: frozenset[s
     )
     pl.read_csv(CLEAN_PRACTICES.encode()).write_parquet(tmp_path / "practices.parquet")
     assert validate(tmp_path, known_codes).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("born", "flagged"),
+    [("0001-01-01", True), ("1879-12-31", True), ("1880-01-01", False), ("2024-06-02", True)],
+)
+def test_impossible_birth_dates_are_errors(tmp_path: Path, born: str, flagged: bool) -> None:
+    patients = CLEAN_PATIENTS.replace("1950-03-02", born)
+    report = validate(make_extract(tmp_path, patients=patients))
+    problems = [p for p in report.errors if p.message.startswith("date_of_birth before 1880")]
+    assert bool(problems) is flagged
+    if flagged:
+        assert problems[0].rows == (1,) and "placeholder" in problems[0].fix
+        assert_no_patient_data(report)
+
+
+@pytest.mark.parametrize(("size", "flagged"), [("0", True), ("-5", True), ("1", False)])
+def test_list_size_must_be_positive(tmp_path: Path, size: str, flagged: bool) -> None:
+    practices = CLEAN_PRACTICES.replace("9000", size)
+    report = validate(make_extract(tmp_path, practices=practices))
+    problems = [p for p in report.errors if p.message == "list_size 0 or negative"]
+    assert bool(problems) is flagged

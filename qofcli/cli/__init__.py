@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 from qofcli.cli import (  # noqa: F401 - registers commands
     clusters,
     diff,
@@ -15,8 +18,15 @@ from qofcli.cli import (  # noqa: F401 - registers commands
 from qofcli.cli.app import app
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C, so atomic writes remove
+    # their temporary file, which may hold patient data.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 
 

@@ -11,7 +11,8 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.options import AsOfOpt, By, ByOpt, OutputOpt, parse_as_of
+from qofcli.cli.common import warn_if_wrong_year
+from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import echo
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_diff
@@ -77,6 +78,7 @@ def diff(
         ),
     ] = None,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences, 0 when none.")
     ] = False,
@@ -91,9 +93,11 @@ def diff(
     if extract is None:
         structure = diff_rulesets(a, b)
     else:
-        data = api.open_extract(extract, b)
+        mapping = api.load_mapping(map_file) if map_file else None
+        data = api.open_extract(extract, b, mapping)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
+        warn_if_wrong_year(data, a, b)
         structure = comparison.structure
     _write(structure, comparison, chosen, table, output)
     changed = comparison.changed if comparison is not None else not structure.empty

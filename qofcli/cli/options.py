@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from qofcli.errors import UsageError
+from qofcli.ruleset import catalogue
 
 ExtractArg = Annotated[
     Path,
@@ -24,14 +25,25 @@ RulesetOpt = Annotated[
     typer.Option(
         "--ruleset",
         "-r",
-        help="Shipped ruleset id (see `qof rulesets`) or a ruleset folder. Default: the newest.",
+        help="Shipped ruleset id (see `qof rulesets`) or a ruleset folder. Default: the shipped "
+        "year whose payment period holds --as-of or today, else the newest.",
+    ),
+]
+MapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--map",
+        help="Mapping file (TOML) for an export in its own shape: file names, column names, "
+        "date formats, value columns; see docs/extract-format.md (Mappings).",
+        show_default=False,
     ),
 ]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Achievement date YYYY-MM-DD for an in-year run. Default: payment period end.",
+        help="Achievement date YYYY-MM-DD (or 'today') for an in-year run. Default: payment "
+        "period end. Without --ruleset, the ruleset is the year this date falls in.",
     ),
 ]
 
@@ -57,9 +69,12 @@ OutputOpt = Annotated[
 
 
 def parse_as_of(text: str | None) -> date | None:
+    """--as-of: YYYY-MM-DD or `today` (the date the default ruleset is chosen for)."""
     if text is None:
         return None
+    if text.strip().lower() == "today":
+        return catalogue.today()
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD") from None
+        raise UsageError(f"--as-of {text!r} is not a date; use YYYY-MM-DD or today") from None

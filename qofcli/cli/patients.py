@@ -9,8 +9,8 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract
-from qofcli.cli.options import AsOfOpt, ExtractArg, OutputOpt, RulesetOpt, parse_as_of
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, OutputOpt, RulesetOpt, parse_as_of
 from qofcli.cli.score import ListSizeOpt, PointValueOpt, PrevalenceOpt, echo, rates_from_options
 from qofcli.errors import UsageError
 from qofcli.reports.formats import Result, choose_format, write_result
@@ -49,6 +49,7 @@ def patients(
         ),
     ] = None,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     worklist: Annotated[
         bool,
         typer.Option(
@@ -68,12 +69,14 @@ def patients(
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
     chosen = choose_format(fmt and fmt.value, output, list(PatientFormat), PatientFormat.csv)
-    rules, data = ruleset_and_extract(ruleset, extract)
+    when = parse_as_of(as_of)
+    rules, data = ruleset_and_extract(ruleset, extract, when, map_file)
+    rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
-            rates = rates_from_options(rules, point_value, list_size, national_prevalence)
-            frame = api.worklist(data, rules, parse_as_of(as_of), rates)
+            frame = api.worklist(data, rules, when, rates)
         else:
-            frame = api.patient_outcomes(data, rules, parse_as_of(as_of), indicator, status)
+            frame = api.patient_outcomes(data, rules, when, indicator, status)
+    warn_if_wrong_year(data, rules)
     name = "worklist" if worklist else "patients"
     write_result(Result({name: frame}, main=name), chosen, output, echo)

@@ -10,8 +10,8 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract
-from qofcli.cli.options import AsOfOpt, ExtractArg, RulesetOpt, parse_as_of
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, RulesetOpt, parse_as_of
 from qofcli.cli.score import echo
 from qofcli.errors import UsageError
 from qofcli.reports.formats import choose_format, write_result
@@ -67,6 +67,7 @@ def report(
             "patient data may be kept).",
         ),
     ] = False,
+    map_file: MapOpt = None,
 ) -> None:
     """Write a report people can read and share: points and £ against the maximum, achievement
     against thresholds, prevalence against England, PCA rates; no patient data unless asked.
@@ -74,13 +75,14 @@ def report(
     Example: qof report sample_data -r qof-2025-26 -o report.html
     """
     chosen = choose_format(fmt and fmt.value, output, list(ReportFormat), None)
-    rules, data = ruleset_and_extract(ruleset, extract)
-    other = api.load_ruleset(compare) if compare else None
     achievement_date = parse_as_of(as_of)
+    rules, data = ruleset_and_extract(ruleset, extract, achievement_date, map_file)
+    other = api.load_ruleset(compare) if compare else None
     with progress(f"Scoring {extract} with {rules.id}..."):
         score = api.score(data, rules, achievement_date, by=by.value)
         comparison = api.compare(data, other, rules, achievement_date, by.value) if other else None
         patients = api.patient_outcomes(data, rules, achievement_date) if include_patients else None
+    warn_if_wrong_year(data, rules)
     if score.practices.height == 0:
         raise UsageError(f"{extract}: no practices to report on")
     write_result(build_report(score, comparison, patients).result(), chosen, output, echo)

@@ -1,16 +1,111 @@
-"""`qof rulesets`: list the shipped rulesets."""
+"""`qof rulesets`: list the shipped rulesets; `qof rulesets show`: read a rule in one place."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from qofcli import api
 from qofcli.cli.app import app, stdout, user_errors
+from qofcli.errors import UsageError
 from qofcli.reports.console import render_rulesets
+from qofcli.reports.files import json_text, write_atomic
+from qofcli.reports.ruleset_view import (
+    explanation_markdown,
+    overview_markdown,
+    render_explanation,
+    render_overview,
+)
 from qofcli.ruleset.catalogue import default_ruleset_id, shipped_ruleset_ids
+from qofcli.ruleset.explain import explain, overview
+from qofcli.ruleset.model import Ruleset
+
+rulesets_app = typer.Typer(
+    help="List the shipped rulesets, or show how one register or indicator is decided.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(rulesets_app, name="rulesets")
 
 
-@app.command()
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@rulesets_app.callback()
 @user_errors
-def rulesets() -> None:
-    """List shipped rulesets with QOF year, business-rules version, indicators and points."""
-    loaded = [api.load_ruleset(ruleset_id) for ruleset_id in shipped_ruleset_ids()]
-    render_rulesets(loaded, default_ruleset_id(), stdout)
+def rulesets(ctx: typer.Context) -> None:
+    """List shipped rulesets with QOF year, business-rules version, indicators and points.
+
+    Example: qof rulesets show qof-2026-27 DM020
+    """
+    if ctx.invoked_subcommand is None:
+        loaded = [api.load_ruleset(ruleset_id) for ruleset_id in shipped_ruleset_ids()]
+        render_rulesets(loaded, default_ruleset_id(), stdout)
+
+
+@rulesets_app.command("show")
+@user_errors
+def show(
+    ruleset: Annotated[
+        str, typer.Argument(help="Shipped ruleset id or ruleset folder.", show_default=False)
+    ],
+    item: Annotated[
+        str | None,
+        typer.Argument(
+            help="Indicator (or earlier id) or register, e.g. DM020 or DM_REG. "
+            "Default: list them all.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option("--format", "-f", help="table for people; json for tools."),
+    ] = ShowFormat.table,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Write a reference page per indicator and register, and an index, into this "
+            "folder (created if absent).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show a register or indicator resolved: each step with named conditions inlined, the
+    fields in words, reasons with their official descriptions, points, thresholds, payment,
+    confidence, source and the file each piece comes from.
+
+    Examples:
+      qof rulesets show qof-2026-27 DM020
+      qof rulesets show qof-2025-26 HYP_REG -f json
+      qof rulesets show qof-2026-27 --markdown docs/rulesets/qof-2026-27
+    """
+    rules = api.load_ruleset(ruleset)
+    if markdown is not None:
+        if item is not None:
+            raise UsageError("--markdown writes every item; drop the ITEM argument")
+        write_reference_pages(rules, markdown)
+        return
+    document = overview(rules) if item is None else explain(rules, item)
+    if fmt is ShowFormat.json:
+        typer.echo(json_text(document))
+    elif item is None:
+        render_overview(document, stdout)
+    else:
+        render_explanation(document, stdout)
+
+
+def write_reference_pages(rules: Ruleset, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = {"index.md": overview_markdown(overview(rules))}
+    for item_id in [*rules.indicators, *rules.registers]:
+        pages[f"{item_id}.md"] = explanation_markdown(explain(rules, item_id))
+    for name, text in pages.items():
+        data = text.encode()
+        write_atomic(folder / name, lambda stream, data=data: stream.write(data))
+    stdout.print(f"wrote {len(pages)} pages to {folder}")

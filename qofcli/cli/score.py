@@ -10,12 +10,13 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import ruleset_and_extract
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
 from qofcli.cli.options import (
     AsOfOpt,
     By,
     ByOpt,
     ExtractArg,
+    MapOpt,
     OutputOpt,
     RulesetOpt,
     parse_as_of,
@@ -79,6 +80,16 @@ DeclarationsOpt = Annotated[
     ),
 ]
 
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--vaccination-baseline",
+        help="Childhood vaccination improvement route (VI001-VI003 from 2026/27): CSV "
+        "'practice_code,indicator,baseline' (the practice's 2-year average achievement %). "
+        "Without it those indicators earn threshold points only.",
+    ),
+]
+
 
 def rates_from_options(
     ruleset: Ruleset, point_value: float | None, list_size: float | None, prevalence: Path | None
@@ -109,12 +120,14 @@ def score(
         typer.Option("--table", help="Which table csv/parquet output holds (json holds all)."),
     ] = ScoreTable.indicators,
     output: OutputOpt = None,
+    map_file: MapOpt = None,
     by: ByOpt = By.practice,
     point_value: PointValueOpt = None,
     list_size: ListSizeOpt = None,
     national_prevalence: PrevalenceOpt = None,
     protected_points: ProtectedOpt = None,
     declarations: DeclarationsOpt = None,
+    vaccination_baseline: BaselineOpt = None,
 ) -> None:
     """Score an extract: registers, prevalence, achievement, points and £ for each practice.
 
@@ -122,11 +135,13 @@ def score(
     needed for full points and the £ still available.
     """
     chosen = choose_format(fmt and fmt.value, output, list(ScoreFormat), ScoreFormat.table)
-    rules, data = ruleset_and_extract(ruleset, extract)
+    when = parse_as_of(as_of)
+    rules, data = ruleset_and_extract(ruleset, extract, when, map_file)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
-    claims = api.read_claims(rules, protected_points, declarations)
+    claims = api.read_claims(rules, protected_points, declarations, vaccination_baseline)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(data, rules, parse_as_of(as_of), rates, by.value, claims)
+        result = api.score(data, rules, when, rates, by.value, claims)
+    warn_if_wrong_year(data, rules)
     if chosen == ScoreFormat.table:
         render_score(result, stdout)
         return

@@ -6,15 +6,16 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, stdout, user_errors
-from qofcli.cli.options import ExtractArg, RulesetOpt
-from qofcli.extract import validate_extract
+from qofcli.cli.common import warn_if_wrong_year
+from qofcli.cli.options import ExtractArg, MapOpt, RulesetOpt
+from qofcli.extract import load_extract, validate_extract
 from qofcli.reports.console import render_validation
 from qofcli.ruleset.catalogue import default_ruleset_id
 
 
 @app.command()
 @user_errors
-def validate(extract: ExtractArg, ruleset: RulesetOpt = None) -> None:
+def validate(extract: ExtractArg, ruleset: RulesetOpt = None, map_file: MapOpt = None) -> None:
     """Check an extract. Exit 0 when clean, 1 with warnings only, 2 with errors.
 
     Codes in no cluster of the ruleset are reported as a note, which leaves the exit code alone
@@ -22,6 +23,9 @@ def validate(extract: ExtractArg, ruleset: RulesetOpt = None) -> None:
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     known = frozenset(code for c in rules.clusters.values() for code in c.codes)
-    report = validate_extract(extract, known_codes=known)
+    mapping = api.load_mapping(map_file) if map_file else None
+    report = validate_extract(extract, known_codes=known, mapping=mapping)
     render_validation(report, stdout)
+    if not report.errors:
+        warn_if_wrong_year(load_extract(extract, mapping), rules)
     raise typer.Exit(report.exit_code)

@@ -13,6 +13,7 @@ import polars as pl
 
 from qofcli.errors import ExtractError
 from qofcli.extract.diagnose import diagnose_table
+from qofcli.extract.mapping import ExtractMapping, TableMapping
 from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, Table, type_problem, typed_column
 
 MEMORY = "<memory>"
@@ -47,6 +48,7 @@ class TableFile:
     table: Table
     path: Path
     files: tuple[Path, ...]
+    mapping: TableMapping | None = None
 
     @property
     def label(self) -> str:
@@ -59,9 +61,13 @@ class TableFile:
     def _scan(self) -> pl.LazyFrame:
         if self.is_csv:
             # Every CSV column is read as text, so ids and codes keep their leading zeros.
-            return pl.scan_csv(self.path, infer_schema=False, with_column_names=_clean_header)
-        # Partitions may carry columns we do not use; the contract ignores extra columns.
-        return pl.scan_parquet(list(self.files), hive_partitioning=False, extra_columns="ignore")
+            lf = pl.scan_csv(self.path, infer_schema=False, with_column_names=_clean_header)
+        else:
+            # Partitions may carry columns we do not use; the contract ignores extra columns.
+            lf = pl.scan_parquet(list(self.files), hive_partitioning=False, extra_columns="ignore")
+        if self.mapping is None:
+            return lf
+        return self.mapping.apply(lf, lf.collect_schema())
 
     def open(self) -> tuple[pl.LazyFrame, pl.Schema]:
         """All columns as stored, and their types (read from the header or metadata only)."""
@@ -97,10 +103,20 @@ def check_folder(path: Path) -> Path:
     return path
 
 
-def find_table(folder: Path, table: Table) -> TableFile | None:
-    """Locate a table in any of its three forms; None if absent, error if ambiguous."""
+def find_table(
+    folder: Path, table: Table, mapping: ExtractMapping | None = None
+) -> TableFile | None:
+    """Locate a table in any of its three forms (or the mapping's file); None if absent."""
     name = table.name
-    forms = [folder / f"{name}.csv", folder / f"{name}.parquet", folder / name]
+    mapped = mapping.get(table) if mapping else None
+    if mapped is not None and mapped.file is not None:
+        forms = [folder / mapped.file]
+        if not forms[0].exists():
+            raise ExtractLayoutError(
+                name, str(forms[0]), "not found", f"check [{name}] file in {mapping.path}"
+            )
+    else:
+        forms = [folder / f"{name}.csv", folder / f"{name}.parquet", folder / name]
     found = [p for p in forms if p.exists()]
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
@@ -111,14 +127,14 @@ def find_table(folder: Path, table: Table) -> TableFile | None:
         return None
     path = found[0]
     if not path.is_dir():
-        return TableFile(table, path, (path,))
+        return TableFile(table, path, (path,), mapped)
     parts = (p for p in path.rglob("*.parquet") if p.is_file())
     files = tuple(sorted(parts, key=lambda p: p.relative_to(path).as_posix()))
     if not files:
         raise ExtractLayoutError(
             name, str(path), "folder holds no .parquet files", "add the Parquet partitions"
         )
-    return TableFile(table, path, files)
+    return TableFile(table, path, files, mapped)
 
 
 def missing_table_error(folder: Path, table: Table) -> ExtractLayoutError:
@@ -154,9 +170,9 @@ def typed_frame(lf: pl.LazyFrame, table: Table, schema: pl.Schema, where: str) -
     return lf.select(typed_column(c, schema.get(c.name)) for c in table.columns)
 
 
-def require_table(folder: Path, table: Table) -> TableFile:
+def require_table(folder: Path, table: Table, mapping: ExtractMapping | None = None) -> TableFile:
     """Locate a table that the extract must contain."""
-    tf = find_table(folder, table)
+    tf = find_table(folder, table, mapping)
     if tf is None:
         raise missing_table_error(folder, table)
     return tf
@@ -171,12 +187,12 @@ def _open(tf: TableFile) -> pl.LazyFrame:
     return typed_frame(lf, tf.table, schema, str(tf.path))
 
 
-def load_extract(path: Path) -> Extract:
+def load_extract(path: Path, mapping: ExtractMapping | None = None) -> Extract:
     """Open an extract folder lazily; raises ExtractError for a layout that cannot work."""
     folder = check_folder(path)
-    patients = _open(require_table(folder, PATIENTS))
-    events = _open(require_table(folder, EVENTS))
-    practices_file = find_table(folder, PRACTICES)
+    patients = _open(require_table(folder, PATIENTS, mapping))
+    events = _open(require_table(folder, EVENTS, mapping))
+    practices_file = find_table(folder, PRACTICES, mapping)
     practices = None if practices_file is None else _open(practices_file)
     return Extract(patients, events, practices, source=str(folder))
 

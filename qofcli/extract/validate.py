@@ -22,12 +22,15 @@ from qofcli.extract.load import (
     find_table,
     missing_table_error,
 )
+from qofcli.extract.mapping import ExtractMapping
 from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, SEXES, Table, parse, raw_value
 
 # A note informs and never changes the exit code (e.g. codes no rule reads: normal in real data).
 Severity = Literal["error", "warning", "note"]
 
 MAX_ROWS = 5
+# Nobody registered today was born before this (the oldest recorded human lived 122 years).
+EARLIEST_BIRTH = date(1880, 1, 1)
 ROW = "_row"
 PATIENT_KNOWN = "_patient_known"
 PATIENT_BIRTH = "_patient_date_of_birth"
@@ -47,10 +50,13 @@ class Problem:
     rows: tuple[int, ...]
     file: str
     fix: str = ""
+    source: str | None = None  # how a mapped column was read (`--map`)
 
     def line(self) -> str:
         """One line for the terminal; built only from counts, row numbers and names."""
         where = self.file if self.column is None else f"{self.file}: column '{self.column}'"
+        if self.source:
+            where += f" ({self.source})"
         what = (
             self.message if self.count == 0 else f"{_rows_phrase(self.count)} with {self.message}"
         )
@@ -161,10 +167,18 @@ def practice_checks() -> list[Check]:
         _unparseable(
             "list_size", "expected a whole number", "use a whole number or leave it empty"
         ),
+        Check(
+            "error",
+            "list_size",
+            "list_size 0 or negative",
+            "give the registered list size, or leave it empty to count registered patients",
+            pl.col("list_size") <= 0,
+            ("list_size",),
+        ),
     ]
 
 
-def patient_checks() -> list[Check]:
+def patient_checks(today: date) -> list[Check]:
     sex_flag = ~_raw("sex").is_in(SEXES).fill_null(False)
     return [
         _empty("patient_id"),
@@ -172,6 +186,14 @@ def patient_checks() -> list[Check]:
         _empty("practice_code"),
         _empty("date_of_birth"),
         _bad_date("date_of_birth"),
+        Check(
+            "error",
+            "date_of_birth",
+            f"date_of_birth before {EARLIEST_BIRTH.isoformat()} or after today",
+            "check date_of_birth (a placeholder such as 0001-01-01 is not a date of birth)",
+            (pl.col("date_of_birth") < EARLIEST_BIRTH) | (pl.col("date_of_birth") > today),
+            ("date_of_birth",),
+        ),
         Check(
             "error",
             "sex",
@@ -332,9 +354,11 @@ def _prepare(tf: TableFile, problems: list[Problem]) -> _Table | None:
     return _Table(tf.table.name, tf.label, frame, frozenset(c.name for c in usable), tf)
 
 
-def _open(folder: Path, table: Table, problems: list[Problem]) -> _Table | None:
+def _open(
+    folder: Path, table: Table, problems: list[Problem], mapping: ExtractMapping | None
+) -> _Table | None:
     try:
-        tf = find_table(folder, table)
+        tf = find_table(folder, table, mapping)
         if tf is None and table.required:
             raise missing_table_error(folder, table)
     except ExtractLayoutError as exc:
@@ -456,7 +480,10 @@ def _link_patients(events: _Table, patients: _Table) -> _Table:
 
 
 def validate_extract(
-    path: Path, known_codes: frozenset[str] | None = None, today: date | None = None
+    path: Path,
+    known_codes: frozenset[str] | None = None,
+    today: date | None = None,
+    mapping: ExtractMapping | None = None,
 ) -> ValidationReport:
     """Check the extract at ``path``; every problem is reported, none stops the others."""
     today = today or date.today()
@@ -465,9 +492,9 @@ def validate_extract(
     except ExtractLayoutError as exc:
         return ValidationReport((_layout_problem(exc),))
     problems: list[Problem] = []
-    patients = _open(folder, PATIENTS, problems)
-    events = _open(folder, EVENTS, problems)
-    practices = _open(folder, PRACTICES, problems)
+    patients = _open(folder, PATIENTS, problems, mapping)
+    events = _open(folder, EVENTS, problems, mapping)
+    practices = _open(folder, PRACTICES, problems, mapping)
 
     # Link tables only to ones that read cleanly, so a broken file is blamed once.
     if _check(practices, practice_checks(), problems) is None:
@@ -475,12 +502,23 @@ def validate_extract(
     linked = patients
     if patients is not None and practices is not None:
         linked = _link_practices(patients, practices)
-    patients_readable = _check(linked, patient_checks(), problems) is not None
+    patients_readable = _check(linked, patient_checks(today), problems) is not None
     if patients_readable and patients is not None and events is not None:
         events = _link_patients(events, patients)
     if _check(events, event_checks(today, known_codes), problems) == 0:
         problems.append(_empty_events(events))
+    if mapping is not None:
+        problems = [_with_source(p, mapping) for p in problems]
     return ValidationReport(tuple(sorted(problems, key=_report_order)))
+
+
+def _with_source(problem: Problem, mapping: ExtractMapping) -> Problem:
+    """Name the source column a mapped contract column was read from."""
+    table = next((t for t in (PATIENTS, EVENTS, PRACTICES) if t.name == problem.table), None)
+    mapped = mapping.get(table) if table else None
+    if mapped is None or problem.column is None:
+        return problem
+    return replace(problem, source=mapped.describe(problem.column))
 
 
 _TABLE_ORDER = ("extract", PATIENTS.name, EVENTS.name, PRACTICES.name)

@@ -12,6 +12,7 @@ from qofcli.extract import ValidationReport
 from qofcli.ruleset.diff import Change, RulesetDiff
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.claims import ROUTE_NO_BASELINE, no_baseline_note
 from qofcli.scoring.compare import Comparison
 
 CODES_SHOWN = 5  # per cluster in the table; CSV and JSON list them all
@@ -45,6 +46,10 @@ def render_score(score: Score, console: Console) -> None:
     console.print(_domain_table(score.domain_totals, "Domains, whole run"))
     for note in score.indicators["points_note"].drop_nulls().unique().sort():
         console.print(note, style="yellow", markup=False, highlight=False)
+    unimproved = score.indicators.filter(pl.col("points_route") == ROUTE_NO_BASELINE)
+    if unimproved.height:
+        note = no_baseline_note(unimproved["indicator"].unique())
+        console.print(note, style="yellow", markup=False, highlight=False)
     money = score.indicators.filter(pl.col("points_note").is_null())["pounds_note"]
     for note in money.drop_nulls().unique().sort():
         console.print(f"£ not computed: {note}", style="yellow", markup=False, highlight=False)
@@ -57,7 +62,7 @@ def _rates_line(score: Score) -> str:
     return (
         f"£ per point {_money(rates.pound_per_point)}, national average list size "
         f"{_count(rates.national_average_list_size)}, national prevalence: "
-        f"{prevalence or 'none'}{overridden}"
+        f"{prevalence or 'none'}{overridden}\n{rates.prevalence_basis}"
     )
 
 
@@ -239,7 +244,7 @@ def render_diff(structure: RulesetDiff, comparison: Comparison | None, console: 
 
 def _changes_table(changes: Sequence[Change]) -> Table:
     table = Table(title="Rule changes", title_justify="left")
-    for header in ("Kind", "Id", "Change", "What", "Before", "After"):
+    for header in ("Kind", "Id", "Change", "What", "Before", "After", "Affects"):
         table.add_column(header, overflow="fold")
     codes: dict[str, list[Change]] = {}
     for change in changes:
@@ -247,10 +252,16 @@ def _changes_table(changes: Sequence[Change]) -> Table:
             codes.setdefault(change.id, []).append(change)
             continue
         table.add_row(
-            change.kind, change.id, change.change, change.attribute, change.before, change.after
+            change.kind,
+            change.id,
+            change.change,
+            change.attribute,
+            change.before,
+            change.after,
+            change.affects,
         )
     for cluster, found in codes.items():
-        table.add_row("cluster", cluster, "codes", *_code_cells(found))
+        table.add_row("cluster", cluster, "codes", *_code_cells(found), found[0].affects)
     return table
 
 

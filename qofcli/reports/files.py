@@ -24,12 +24,25 @@ from qofcli.scoring.compare import Comparison
 JSON_FORMAT_VERSION = 1
 
 
-def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
+def check_output_path(path: Path) -> Path:
+    """The folder an output goes to, or a UsageError saying why it cannot be written there."""
     folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"--output {path} is a folder; give a file name inside it")
     if not folder.is_dir():
         raise UsageError(f"--output {path}: folder {folder} does not exist")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {path}: folder {folder} is not writable")
+    return folder
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
+    folder = check_output_path(path)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"--output {path}: cannot write there ({exc.strerror})") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -122,6 +135,9 @@ def _payment_record(score: Score) -> dict[str, Any]:
         "national_average_list_size": rates.national_average_list_size,
         "national_prevalence": rates.national_prevalence,
         "overridden_by": list(rates.overridden),
+        "national_prevalence_year": payment.national_prevalence_year or None,
+        "prevalence_basis": rates.prevalence_basis,
+        "pounds_estimate": rates.pounds_estimate,
         "source": payment.source,
         "confidence": payment.confidence,
         "national_prevalence_source": payment.national_prevalence_source,

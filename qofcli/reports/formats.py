@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from qofcli.errors import UsageError
-from qofcli.reports.files import frame_bytes, json_text, write_atomic
+from qofcli.reports.files import check_output_path, frame_bytes, json_text, write_atomic
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,10 @@ def choose_format(
         )
     chosen = option or named or default
     if chosen is None or (output is not None and chosen not in FORMATS):
-        files = ", ".join(f".{name}" for name in allowed if name in FORMATS)
+        files = [name for name in allowed if name in FORMATS]
         raise UsageError(
-            f"--output {output}: cannot tell the format from its extension; name it {files} "
-            "or pass --format"
+            f"--output needs --format {' or '.join(files)}, or a file name ending "
+            f"{' or '.join('.' + name for name in files)} (cannot tell the format of {output})"
         )
     if chosen not in allowed:
         raise UsageError(
@@ -116,16 +116,8 @@ def choose_format(
         if chosen in FORMATS and not FORMATS[chosen].text:
             raise UsageError(f"--format {chosen} needs --output FILE")
         return chosen
-    _check_output_place(output)
+    check_output_path(output)
     return chosen
-
-
-def _check_output_place(output: Path) -> None:
-    folder = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise UsageError(f"--output {output} is a folder; give a file name")
-    if not folder.is_dir():
-        raise UsageError(f"--output {output}: folder {folder} does not exist")
 
 
 def write_result(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from qofcli.errors import RulesetError
 
@@ -31,17 +33,47 @@ def shipped_ruleset_ids() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "ruleset.toml").is_file())
 
 
-def default_ruleset_id() -> str:
-    """The newest shipped national ruleset."""
+def today() -> date:
+    """The date the default ruleset is chosen for (tests replace it)."""
+    return date.today()
+
+
+def default_ruleset_id(on: date | None = None) -> str:
+    """The shipped national ruleset whose payment period contains `on` (default: today), else
+    the newest; so from April the new QOF year is the default without a code change."""
     ids = [i for i in shipped_ruleset_ids() if i.startswith("qof-")]
     if not ids:
         raise RulesetError(f"no shipped rulesets found in {shipped_rulesets_dir()}")
-    return max(ids, key=_qof_year)
+    when = on or today()
+    current = [i for i in ids if _contains(_manifest_chain(i), when)]
+    return max(current or ids, key=_qof_year)
 
 
 def _qof_year(ruleset_id: str) -> str:
+    return str(_manifest(ruleset_id).get("qof_year", ruleset_id))
+
+
+def _manifest(ruleset_id: str) -> dict[str, Any]:
     with (shipped_rulesets_dir() / ruleset_id / "ruleset.toml").open("rb") as handle:
-        return str(tomllib.load(handle).get("qof_year", ruleset_id))
+        return tomllib.load(handle)
+
+
+def _manifest_chain(ruleset_id: str) -> list[dict[str, Any]]:
+    """A shipped ruleset's manifest and those it extends, child first (dates are inherited)."""
+    chain, seen, current = [], set(), ruleset_id
+    while current and current not in seen and (shipped_rulesets_dir() / current).is_dir():
+        seen.add(current)
+        manifest = _manifest(current)
+        chain.append(manifest)
+        current = manifest.get("extends")
+    return chain
+
+
+def _contains(chain: list[dict[str, Any]], when: date) -> bool:
+    """Whether the payment period (PPSD..PPED, each from the nearest manifest) holds `when`."""
+    start = next((m["dates"]["PPSD"] for m in chain if "PPSD" in m.get("dates", {})), None)
+    end = next((m["dates"]["PPED"] for m in chain if "PPED" in m.get("dates", {})), None)
+    return isinstance(start, date) and isinstance(end, date) and start <= when <= end
 
 
 def find_ruleset_dir(id_or_path: str | Path, relative_to: Path | None = None) -> Path:

@@ -59,6 +59,8 @@ def _check_indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> None:
     if indicator.points < 0:
         raise RulesetError(f"{where}: points must not be negative")
     _check_thresholds(indicator, where)
+    if indicator.improvement is not None and indicator.payment != "achievement":
+        raise RulesetError(f"{where}: an improvement route needs payment on achievement")
     if indicator.register is not None and indicator.register not in ruleset.registers:
         raise RulesetError(f"{where}: unknown register {indicator.register!r}")
     if not indicator.computed:

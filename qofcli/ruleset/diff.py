@@ -8,13 +8,16 @@ file paths) is not compared: only what changes who counts, what is paid and how.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from qofcli.ruleset import model as m
+from qofcli.ruleset.dependencies import affected_by, uses_by_indicator
 
 KINDS = ("indicator", "register", "cluster", "field", "condition", "reason", "payment", "date")
-CHANGE_FIELDS = ("kind", "id", "change", "attribute", "before", "after")
+CHANGE_FIELDS = ("kind", "id", "change", "attribute", "before", "after", "affects")
+# Changes to these kinds of item are traced to the indicators that read them.
+_TRACED = ("register", "cluster", "field", "condition", "reason")
 _INDICATOR_ATTRIBUTES = (
     "register",
     "group",
@@ -30,7 +33,9 @@ _INDICATOR_ATTRIBUTES = (
 @dataclass(frozen=True)
 class Change:
     """One difference. `change` is added, removed, renamed, changed, code_added or code_removed;
-    `attribute` says what changed (points, lower, denominator rule 3, a code...)."""
+    `attribute` says what changed (points, lower, denominator rule 3, a code...); `affects`
+    lists the indicators (of either ruleset) whose results depend on a changed register,
+    cluster, field, condition or reason."""
 
     kind: str
     id: str
@@ -38,6 +43,7 @@ class Change:
     attribute: str = ""
     before: str = ""
     after: str = ""
+    affects: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,20 @@ def diff_rulesets(a: m.Ruleset, b: m.Ruleset) -> RulesetDiff:
         *_payment_changes(a.payment, b.payment),
         *_named_changes("date", a.dates, b.dates, str),
     ]
-    return RulesetDiff(a, b, tuple(changes), renamed)
+    return RulesetDiff(a, b, tuple(_trace(changes, a, b)), renamed)
+
+
+def _trace(changes: list[Change], a: m.Ruleset, b: m.Ruleset) -> list[Change]:
+    """Fill `affects` for changes to items that indicators read."""
+    uses_a, uses_b = uses_by_indicator(a), uses_by_indicator(b)
+    traced = []
+    for change in changes:
+        if change.kind in _TRACED:
+            ids = {*affected_by(uses_a, change.kind, change.id)}
+            ids |= set(affected_by(uses_b, change.kind, change.id))
+            change = replace(change, affects=", ".join(sorted(ids)))
+        traced.append(change)
+    return traced
 
 
 def match_renames(a: Mapping[str, m.Indicator], b: Mapping[str, m.Indicator]) -> dict[str, str]:

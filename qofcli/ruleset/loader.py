@@ -20,6 +20,7 @@ from qofcli.errors import RulesetError
 from qofcli.ruleset import model as m
 from qofcli.ruleset.catalogue import find_ruleset_dir
 from qofcli.ruleset.checks import check_ruleset
+from qofcli.ruleset.snomed import is_valid_sctid
 
 MANIFEST = "ruleset.toml"
 MISSING = "missing"
@@ -46,8 +47,9 @@ REGISTER_KEYS = frozenset(
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
     | {"denominator", "numerator", "source", "confidence", "prevalence_adjusted", "payment"}
-    | {"prevalence_register"}
+    | {"prevalence_register", "improvement"}
 )
+IMPROVEMENT_KEYS = frozenset({"lower_above_baseline", "upper", "confidence", "source"})
 INDICATOR_OVERRIDES = frozenset(
     {"points", "lower", "upper", "description", "confidence", "source"}
     | {"prevalence_adjusted", "payment"}
@@ -62,11 +64,50 @@ _DATE_REF = re.compile(
 
 
 def load_ruleset(id_or_path: str | Path) -> m.Ruleset:
-    """Find a ruleset by id or folder path, load it and everything it extends, and check it."""
+    """Find a ruleset by id or folder path, load it and everything it extends, and check it.
+
+    Loaded rulesets are kept for the life of the process, keyed by their files' paths, sizes
+    and modification times (``qof diff`` loads a chain twice; tests load the same years often).
+    Treat the result as read-only.
+    """
     folder = find_ruleset_dir(id_or_path)
-    ruleset = _load_folder(folder, seen=())
-    check_ruleset(ruleset)
+    key = (folder, _fingerprint(folder))
+    ruleset = _LOADED.get(key)
+    if ruleset is None:
+        ruleset = _load_folder(folder, seen=())
+        check_ruleset(ruleset)
+        _LOADED[key] = ruleset
     return ruleset
+
+
+_LOADED: dict[tuple[Path, tuple[tuple[str, int, int], ...]], m.Ruleset] = {}
+
+
+def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file the folder and its parents' folders hold, with size and mtime."""
+    stats = []
+    for current in _extends_chain(folder):
+        for path in sorted(current.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                stats.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stats)
+
+
+def _extends_chain(folder: Path) -> list[Path]:
+    """The folder and the folders it extends (stops quietly at a loop; loading reports it)."""
+    chain = [folder]
+    while True:
+        try:
+            parent = _read_toml(chain[-1] / MANIFEST).get("extends")
+            if not parent:
+                return chain
+            found = find_ruleset_dir(parent, relative_to=chain[-1])
+        except RulesetError:
+            return chain
+        if found in chain:
+            return chain
+        chain.append(found)
 
 
 def _load_folder(folder: Path, seen: tuple[Path, ...]) -> m.Ruleset:
@@ -173,6 +214,7 @@ def _parse_dates(raw: dict[str, Any], where: Path) -> dict[str, date]:
 PAYMENT_KEYS = frozenset(
     {"pound_per_point", "national_average_list_size", "national_prevalence", "source"}
     | {"confidence", "national_prevalence_source", "national_prevalence_confidence"}
+    | {"national_prevalence_year"}
 )
 
 
@@ -310,6 +352,14 @@ def _read_cluster_csv(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     codes = tuple(r[0] for r in rows)
     if len(set(codes)) != len(codes):
         raise RulesetError(f"{path}: cluster lists a code twice")
+    bad = [n for n, code in enumerate(codes, start=2) if not is_valid_sctid(code)]
+    if bad:
+        # e.g. 1.23E+15 from a spreadsheet: the cluster would silently match nobody.
+        lines = ", ".join(str(n) for n in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise RulesetError(
+            f"{path}: {len(bad)} code(s) are not SNOMED CT concept ids (line {lines}); "
+            "restore the digits (a spreadsheet may have turned them into 1.23E+15)"
+        )
     return codes, tuple(r[1] for r in rows)
 
 
@@ -555,7 +605,24 @@ def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:
         prevalence_adjusted=_flag(raw, "prevalence_adjusted", True, where),
         prevalence_register=raw.get("prevalence_register"),
         payment=payment,  # type: ignore[arg-type]
+        improvement=_improvement(raw.get("improvement"), upper, f"{where}: improvement"),
         origin=where,
+    )
+
+
+def _improvement(raw: Any, upper: float | None, where: str) -> m.Improvement | None:
+    """`improvement: {lower_above_baseline: 5, upper: 96}`; upper defaults to the threshold's."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise RulesetError(f"{where}: expected a mapping with lower_above_baseline and upper")
+    _reject_unknown(raw, IMPROVEMENT_KEYS, where)
+    above = _non_negative(_require(raw, "lower_above_baseline", where), f"{where}: lower")
+    top = raw.get("upper", upper)
+    if isinstance(top, bool) or not isinstance(top, int | float) or not 0 < top <= 100:
+        raise RulesetError(f"{where}: upper must be a percentage above 0 and at most 100")
+    return m.Improvement(
+        above, float(top), str(raw.get("confidence", "")), str(raw.get("source", ""))
     )
 
 

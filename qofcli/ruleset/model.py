@@ -219,6 +219,18 @@ class Register:
 
 
 @dataclass(frozen=True)
+class Improvement:
+    """An improvement route (VI001-VI003 from 2026/27): points are the better of the threshold
+    points and a linear scale from the practice's baseline + `lower_above_baseline` percentage
+    points (0 points) to `upper` % (all points); the baseline comes from the user."""
+
+    lower_above_baseline: float
+    upper: float
+    confidence: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Indicator:
     """A paid indicator: register, points, thresholds and ordered rule chains.
 
@@ -243,6 +255,7 @@ class Indicator:
     # is a narrower cohort (e.g. MH indicators on MH1_REG are adjusted by MH_REG).
     prevalence_register: str | None = None
     payment: PaymentKind = "achievement"
+    improvement: Improvement | None = None
     origin: str = ""
 
     @property
@@ -274,6 +287,7 @@ class Payment:
     confidence: str = ""
     national_prevalence_source: str = ""
     national_prevalence_confidence: str = ""
+    national_prevalence_year: str = ""  # the QOF year the figures were published for
 
 
 @dataclass(frozen=True)

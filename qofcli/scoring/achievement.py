@@ -10,7 +10,7 @@ from qofcli.engine.compile import register_column
 from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
 from qofcli.extract import Extract
 from qofcli.ruleset.model import Ruleset
-from qofcli.scoring.claims import Claims, no_claims, settle_points
+from qofcli.scoring.claims import Claims, improve_points, no_claims, settle_points
 from qofcli.scoring.payment import MONEY_COLUMNS, Rates, price, rates_for, summarise
 from qofcli.scoring.points import points_expr
 from qofcli.scoring.progress import with_progress
@@ -30,6 +30,7 @@ INDICATOR_COLUMNS = (
     "max_points",
     "payment",
     "points_note",
+    "points_route",
     "lower",
     "upper",
     "prevalence_adjusted",
@@ -85,11 +86,12 @@ def score(
     """
     rates = rates or rates_for(evaluation.ruleset)
     claims = claims or no_claims()
+    ruleset = evaluation.ruleset
     counts = _outcome_counts(evaluation)
     practices = _practices(evaluation, extract)
     claims.check_practices(practices["practice_code"].to_list())
     registers = _register_table(evaluation, practices)
-    table = _indicator_table(evaluation, counts, practices)
+    table = improve_points(_indicator_table(evaluation, counts, practices), ruleset, claims)
     pricing = {
         i.id: i.prevalence_register
         for i in evaluation.ruleset.indicators.values()

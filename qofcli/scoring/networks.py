@@ -127,6 +127,8 @@ def _indicators(indicators: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame
                 points.alias("points"),
                 pl.lit(None, dtype=pl.Float64).alias("cpi"),
                 pl.lit(None, dtype=pl.Float64).alias("apdf"),
+                # pooled points follow the thresholds; improvement routes are per practice
+                pl.lit(None, dtype=pl.String).alias("points_route"),
             )
         )
         .select(columns)

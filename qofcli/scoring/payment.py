@@ -38,6 +38,8 @@ class Rates:
     national_average_list_size: float | None
     national_prevalence: dict[str, float] = field(default_factory=dict)  # register -> %
     overridden: tuple[str, ...] = ()  # the options that replaced ruleset values
+    prevalence_basis: str = ""  # which year's national prevalence £ rests on, in words
+    pounds_estimate: bool = False  # True when that is not the payment year's own figure
 
 
 def rates_for(
@@ -62,6 +64,7 @@ def rates_for(
         )
         if value is not None
     ]
+    basis, estimate = prevalence_basis(ruleset, sorted(national_prevalence or {}))
     return Rates(
         pound_per_point=point_value if point_value is not None else payment.pound_per_point,
         national_average_list_size=(
@@ -69,7 +72,36 @@ def rates_for(
         ),
         national_prevalence=prevalence,
         overridden=tuple(overridden),
+        prevalence_basis=basis,
+        pounds_estimate=estimate,
     )
+
+
+def prevalence_basis(ruleset: Ruleset, from_file: Sequence[str] = ()) -> tuple[str, bool]:
+    """Which national prevalence £ rests on, and whether £ is therefore an estimate.
+
+    The payment year's own national prevalence is computed after the year ends, so a ruleset
+    ships the latest published year's figures (`national_prevalence_year`): for any other year
+    £ is an estimate. Registers given with --national-prevalence are named as such.
+    """
+    year, own = ruleset.payment.national_prevalence_year, ruleset.qof_year
+    shipped = set(ruleset.payment.national_prevalence) - set(from_file)
+    if not shipped:
+        text, estimate = "no national prevalence in the ruleset", False
+    elif not year:
+        text = "£ is an estimate: the ruleset does not say which year its national prevalence is"
+        estimate = True
+    elif year == own:
+        text, estimate = f"national prevalence of {year}, the payment year's own figures", False
+    else:
+        text = (
+            f"£ is an estimate: national prevalence of {year} (the latest published); "
+            f"the {own} figures are only known after the year ends"
+        )
+        estimate = True
+    if from_file:
+        text += f"; {', '.join(from_file)} from --national-prevalence"
+    return text, estimate
 
 
 def read_national_prevalence(path: Path, registers: Sequence[str]) -> dict[str, float]:
