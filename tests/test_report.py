@@ -188,7 +188,10 @@ def test_not_computable_indicators_are_marked(small: Path) -> None:
     ruleset = api.load_ruleset(RULESET)
     report = build_report(api.score(api.open_extract(small, ruleset), ruleset))
     flagged = report.indicators.with_columns(computable=pl.col("indicator") != "DM020")
-    text = report_html(replace(report, indicators=flagged))
+    totals = report.score.totals.with_columns(points_not_computable=pl.lit(17.0))
+    score = replace(report.score, totals=totals)
+    text = report_html(replace(report, score=score, indicators=flagged))
+    assert "17.00 points are on indicators not computable from public clusters" in text
     assert text.count('<tr class="nc"><td class="t">DM020</td>') == 1
     assert "DM020: not computable from public clusters" in text
     assert '<tr class="nc"><td class="t">DM006</td>' not in text

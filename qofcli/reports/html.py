@@ -138,6 +138,11 @@ def _headline(report: Report) -> str:
         )
     if totals.get("points_not_computed"):
         notes.append(f"{totals['points_not_computed']:,.2f} points are not computed here.")
+    if totals.get("points_not_computable"):
+        notes.append(
+            f"{totals['points_not_computable']:,.2f} points are on indicators not computable from "
+            "public clusters (greyed below): import the official clusters to score them."
+        )
     extra = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
     return f"<section><h2>Headline</h2><div class='cards'>{html}</div>{extra}</section>"
 

@@ -109,6 +109,14 @@ def _parent_folder(folder: Path) -> Path | None:
     return find_ruleset_dir(parent, relative_to=folder) if parent else None
 
 
+OPTIONAL_TOTALS = ("unpriced_points", "points_not_computed", "points_not_computable")
+
+
+def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """Columns some versions of the score carry (e.g. the not-computable points)."""
+    return [c for c in columns if c in frame.columns]
+
+
 def _summary(score: Score) -> pl.DataFrame:
     """Per practice/PCN: points and £ against the maximum, and what is still to gain."""
     key = score.key
@@ -126,8 +134,7 @@ def _summary(score: Score) -> pl.DataFrame:
             (pl.col("points") / pl.col("max_points") * 100).alias("points_pct"),
             "pounds",
             "max_pounds",
-            "unpriced_points",
-            "points_not_computed",
+            *_present(score.practices, OPTIONAL_TOTALS),
         )
         .join(progress, on=key, how="left")
         .sort(key)
