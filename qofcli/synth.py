@@ -1611,7 +1611,7 @@ REGISTER_PREVALENCE: dict[str, float] = {
 DEFAULT_PREVALENCE = 0.005
 
 GENERIC: dict[str, float] = {
-    "patients_per_branch": 4,  # at least this many patients aimed at each indicator branch
+    "patients_per_branch": 5,  # at least this many patients aimed at each indicator branch
     "branch_share": 0.06,  # ... or this share of all patients spread over the branches
     "variants": 6,  # different templates kept per target
     "attempts": 60,  # random tries to find them
@@ -1690,6 +1690,30 @@ def _chain_leaves(
     return leaves
 
 
+def _resolution_ops(ruleset: Ruleset) -> dict[tuple[str, str], str]:
+    """(resolved field, diagnosis field) -> the date operator its register's same_day_resolution
+    means (`after` keeps a same-day resolution, `on_or_after` removes)."""
+    ops: dict[tuple[str, str], str] = {}
+
+    def visit(cond: m.Condition, op: str) -> None:
+        match cond:
+            case m.AllOf(items) | m.AnyOf(items):
+                for item in items:
+                    visit(item, op)
+            case m.Not(item):
+                visit(item, op)
+            case m.NamedCondition(name):
+                visit(ruleset.conditions[name].condition, op)
+            case m.Resolves(f, diagnosis):
+                ops[(f, diagnosis)] = op
+
+    for register in ruleset.registers.values():
+        op = "on_or_after" if register.same_day_resolution == "removes" else "after"
+        for step in register.rules:
+            visit(step.when, op)
+    return ops
+
+
 class _Solver:
     """Random witness search over the condition vocabulary of qofcli.ruleset.model."""
 
@@ -1703,6 +1727,7 @@ class _Solver:
         self.forbidden: set[str] = set()
         self.slot_clusters: dict[str, tuple[str, ...]] = {}
         self.depth = 0
+        self.resolution_ops = _resolution_ops(ruleset)
 
     def _scenario_clusters(self) -> set[str]:
         out: set[str] = set()
@@ -1726,6 +1751,8 @@ class _Solver:
                 return {f} if f in self.rs.fields else set()
             case m.DateCompare(f, _, ref):
                 return {x for x in (f, ref.base) if x in self.rs.fields}
+            case m.Resolves(f, diagnosis):
+                return {x for x in (f, diagnosis) if x in self.rs.fields}
         return set()
 
     def slot(self, name: str) -> str:
@@ -1766,6 +1793,9 @@ class _Solver:
                 return self.has(w, f, want)
             case m.DateCompare(f, op, ref):
                 return self._date_compare(w, f, op, ref, want)
+            case m.Resolves(f, diagnosis):
+                op = self.resolution_ops.get((f, diagnosis), "after")
+                return self._date_compare(w, f, op, m.DateRef(diagnosis), want)
             case m.ValueCompare(f, op, number) if self.rs.fields[f].find == "count":
                 # no record day is a count of zero; several record days are not drawn yet (every
                 # count field of qof-2025-26 reads clusters with no public codes)

@@ -30,10 +30,13 @@ def test_every_indicator_with_a_denominator_has_pounds(ruleset_id: str) -> None:
     assert counted, "the sample gives no indicator a denominator"
     user_supplied = [i for i in counted if i["payment"] != "achievement"]
     assert all(i["points"] is None and i["points_note"] for i in user_supplied)
+    # indicators not computable from public clusters have no £ by design, and say why
+    blocked = [i for i in counted if not i["computable"]]
+    assert all(i["pounds"] is None and "import" in i["pounds_note"] for i in blocked)
     unpriced = {
         (i["id"], i["pounds_note"])
         for i in counted
-        if i["pounds"] is None and i["payment"] == "achievement"
+        if i["pounds"] is None and i["payment"] == "achievement" and i["computable"]
     }
     assert not unpriced
     assert document["payment"]["prevalence_basis"]

@@ -8,7 +8,7 @@ null-safe: a missing record makes a comparison false, never null.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -27,6 +27,11 @@ class Compiler:
 
     ruleset: m.Ruleset
     dates: RunDates
+    same_day_resolution: m.SameDayResolution | None = None  # of the register being compiled
+
+    def for_register(self, register: m.Register) -> Compiler:
+        """A compiler whose `resolves` follows this register's same_day_resolution."""
+        return replace(self, same_day_resolution=register.same_day_resolution)
 
     def condition(self, condition: m.Condition) -> pl.Expr:
         match condition:
@@ -48,6 +53,10 @@ class Compiler:
             case m.DateCompare(field, op, ref):
                 columns = _identity(self.ruleset)
                 return compare_date(pl.col(field), op, ref_expr(ref, self.dates, columns))
+            case m.Resolves(field, diagnosis):
+                # checked on load: only register rules use it, and they set the choice
+                op = "on_or_after" if self.same_day_resolution == "removes" else "after"
+                return compare_date(pl.col(field), op, pl.col(diagnosis))
             case m.ValueCompare(field, op, number):
                 return _compare_value(pl.col(value_column(field)), op, number)
             case m.ClusterIn(field, clusters):

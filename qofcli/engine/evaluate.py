@@ -73,9 +73,11 @@ def evaluate(extract: Extract, ruleset: m.Ruleset, as_of: date | None = None) ->
     facts = patient_facts(extract, ruleset, dates)
     for register_id in register_order(ruleset):
         register = ruleset.registers[register_id]
-        on_register = compiler.chain(
-            register.rules, lambda _step, action: pl.lit(action.kind == "select")
-        ).fill_null(False)
+        on_register = (
+            compiler.for_register(register)
+            .chain(register.rules, lambda _step, action: pl.lit(action.kind == "select"))
+            .fill_null(False)
+        )
         facts = facts.with_columns(on_register.alias(register_column(register_id)))
     columns, book_rows = [], []
     for indicator in (i for i in ruleset.indicators.values() if i.computed):

@@ -40,6 +40,8 @@ def render_score(score: Score, console: Console) -> None:
         console.print(_indicator_table(indicators.get((code,)), score.in_year))
         if (score.indicators["payment"] != "achievement").any():
             console.print(_PAYMENT_LEGEND, markup=False, highlight=False)
+        if not score.indicators["computable"].all():
+            console.print(_NOT_COMPUTABLE_LEGEND, markup=False, highlight=False)
         console.print(_domain_table(domains.get((code,)), "Domains"))
     console.print()
     console.print(_totals_line(score), highlight=False)
@@ -100,6 +102,9 @@ def _points_and_money(row: dict[str, object]) -> str:
     missing = row.get("points_not_computed") or 0.0
     if missing:
         text += f" ({missing:g} points not computed: protected or declared, see notes)"
+    blocked = row.get("points_not_computable") or 0.0
+    if blocked:
+        text += f" ({blocked:g} points not computable from public clusters, see notes)"
     return text
 
 
@@ -122,15 +127,18 @@ def _indicator_table(frame: pl.DataFrame | None, in_year: bool) -> Table:
     headers = ["Indicator", "Denom.", "Num.", "PCA", "Excl.", "Achieved %", "Range %", "Points"]
     headers += ["£", "£ max"] + (["Needed", "£ left"] if in_year else [])
     for header in headers:
-        table.add_column(header, justify="left" if header == "Indicator" else "right")
+        if header == "Indicator":  # never truncated: its marks (*, +, !) carry meaning
+            table.add_column(header, justify="left", no_wrap=True, min_width=8)
+        else:
+            table.add_column(header, justify="right")
     for row in [] if frame is None else frame.to_dicts():
         cells = [
-            row["indicator"] + _PAYMENT_MARK.get(row["payment"], ""),
+            row["indicator"] + _mark(row),
             _count(row["denominator"]),
             _count(row["numerator"]),
             _count(row["pca"]),
             _count(row["excluded"]),
-            _number(row["achievement"], 1),
+            _number(row["achievement"], 1) if row["computable"] else "n/c",
             _range(row),
             _points(row),
             _money(row["pounds"]),
@@ -148,6 +156,17 @@ _PAYMENT_LEGEND = (
     "* income-protected: achievement shown, points from --protected-points; "
     "+ declared by the practice (--declarations)"
 )
+
+
+_NOT_COMPUTABLE_LEGEND = (
+    "! not computable from public clusters (n/c): a missing cluster decides every patient; "
+    "its points and £ are left out of the totals (see notes for the clusters to import)"
+)
+
+
+def _mark(row: dict[str, object]) -> str:
+    mark = _PAYMENT_MARK.get(row["payment"], "")  # type: ignore[call-overload]
+    return mark if row["computable"] else mark + "!"
 
 
 def _range(row: dict[str, object]) -> str:

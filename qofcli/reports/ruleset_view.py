@@ -55,6 +55,12 @@ def _thresholds(thresholds: dict[str, float] | None) -> str:
     return "" if thresholds is None else f"{thresholds['lower']:g}–{thresholds['upper']:g}%"
 
 
+def _same_day(setting: str | None) -> str:
+    if setting is None:
+        return "not read by the rules"
+    return "removes the patient" if setting == "removes" else "keeps the patient"
+
+
 def _facts(item: dict[str, Any]) -> list[tuple[str, str]]:
     if item["kind"] == "register":
         return [
@@ -62,6 +68,7 @@ def _facts(item: dict[str, Any]) -> list[tuple[str, str]]:
             ("points", f"{item['points']:g}"),
             ("disease register", "yes" if item["prevalence"] else "no (a cohort)"),
             ("ages", item["age_rule"] or "all"),
+            ("same-day resolved code", _same_day(item.get("same_day_resolution"))),
             ("confidence", item["confidence"]),
             ("file", item["file"]),
         ]

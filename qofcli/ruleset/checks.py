@@ -21,6 +21,7 @@ def check_ruleset(ruleset: m.Ruleset) -> None:
     _check_named_condition_cycles(ruleset)
     for register in ruleset.registers.values():
         _check_chain(ruleset, register.rules, f"{register.origin}: rules", needs_reason=False)
+        _check_same_day_resolution(ruleset, register)
     register_order(ruleset)  # raises on cycles
     for indicator in ruleset.indicators.values():
         _check_indicator(ruleset, indicator)
@@ -67,6 +68,39 @@ def _check_indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> None:
         return
     _check_chain(ruleset, indicator.denominator, f"{where}: denominator", needs_reason=True)
     _check_chain(ruleset, indicator.numerator, f"{where}: numerator", needs_reason=False)
+    for step in (*indicator.denominator, *indicator.numerator):
+        if uses_resolves(ruleset, step.when):
+            raise RulesetError(
+                f"{where}: rule {step.number} uses 'resolves', which only a register's rules "
+                "may use (it follows the register's same_day_resolution)"
+            )
+
+
+def _check_same_day_resolution(ruleset: m.Ruleset, register: m.Register) -> None:
+    """`resolves` needs the register's setting, and a setting nothing reads is a mistake."""
+    used = any(uses_resolves(ruleset, step.when) for step in register.rules)
+    if used and register.same_day_resolution is None:
+        raise RulesetError(
+            f"{register.origin}: its rules use 'resolves'; set same_day_resolution: keeps or "
+            "removes on the register"
+        )
+    if not used and register.same_day_resolution is not None:
+        raise RulesetError(
+            f"{register.origin}: same_day_resolution is set but no rule uses "
+            "{date: RESOLVED_FIELD, resolves: DIAGNOSIS_FIELD}"
+        )
+
+
+def uses_resolves(ruleset: m.Ruleset, condition: m.Condition) -> bool:
+    """Whether a condition compares a resolution with a diagnosis, through named conditions."""
+    for atom in iter_atoms(condition):
+        if isinstance(atom, m.Resolves):
+            return True
+        if isinstance(atom, m.NamedCondition) and uses_resolves(
+            ruleset, ruleset.conditions[atom.name].condition
+        ):
+            return True
+    return False
 
 
 def _check_thresholds(indicator: m.Indicator, where: str) -> None:
@@ -117,6 +151,9 @@ def _check_condition(ruleset: m.Ruleset, condition: m.Condition, where: str) -> 
             case m.DateCompare(field, _, ref):
                 _require_field(ruleset, field, where)
                 _check_date_ref(ruleset, ref, where)
+            case m.Resolves(field, diagnosis):
+                _require_field(ruleset, field, where, builtin_ok=False)
+                _require_field(ruleset, diagnosis, where, builtin_ok=False)
             case m.ClusterIn(field, clusters):
                 _require_field(ruleset, field, where, builtin_ok=False)
                 for cluster in clusters:

@@ -61,6 +61,9 @@ def _condition(ruleset: m.Ruleset, cond: m.Condition, found: set[Item]) -> None:
         case m.DateCompare(f, _, ref):
             _field(ruleset, f, found)
             _field(ruleset, ref.base, found)
+        case m.Resolves(f, diagnosis):
+            _field(ruleset, f, found)
+            _field(ruleset, diagnosis, found)
         case m.OnRegister(register):
             _register(ruleset, register, found)
         case m.NamedCondition(name):

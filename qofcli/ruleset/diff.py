@@ -175,7 +175,8 @@ def _register_changes(a: Mapping[str, m.Register], b: Mapping[str, m.Register]) 
         yield Change("register", register_id, "added", after=b[register_id].description)
     for register_id in sorted(a.keys() & b.keys()):
         old, new = a[register_id], b[register_id]
-        for attribute in ("indicator", "points", "prevalence", "payment", "description"):
+        attributes = ("indicator", "points", "prevalence", "payment", "same_day_resolution")
+        for attribute in (*attributes, "description"):
             before, after = getattr(old, attribute), getattr(new, attribute)
             if before != after:
                 yield Change(
@@ -270,6 +271,8 @@ def condition_text(condition: m.Condition) -> str:
             return f"has {field}"
         case m.DateCompare(field, op, ref):
             return f"{field} {op} {ref}"
+        case m.Resolves(field, diagnosis):
+            return f"{field} resolves {diagnosis}"
         case m.ValueCompare(field, op, number):
             return f"{field} value {op} {number:g}"
         case m.ClusterIn(field, clusters):

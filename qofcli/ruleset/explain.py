@@ -131,6 +131,7 @@ def _register(ruleset: m.Ruleset, register: m.Register) -> dict[str, Any]:
         "points": register.points,
         "prevalence": register.prevalence,
         "age_rule": register.age_rule,
+        "same_day_resolution": register.same_day_resolution,
         "confidence": register.confidence,
         "source": register.source,
         "file": _file(ruleset, register.origin),
@@ -201,6 +202,11 @@ def _words(ruleset: m.Ruleset, seen: _Collected):  # type: ignore[no-untyped-def
                 return f"has {field_name(f)}"
             case m.DateCompare(f, op, r):
                 return f"{field_name(f)} dated {_DATE_OPS[op]} {ref(r)}"
+            case m.Resolves(f, diagnosis):
+                return (
+                    f"{field_name(f)} resolves {field_name(diagnosis)} (dated after it, or on "
+                    "its day too if the register's same_day_resolution is removes)"
+                )
             case m.ValueCompare(f, op, number):
                 return f"{field_name(f)} value {_OPS[op]} {number:g}"
             case m.ClusterIn(f, clusters):

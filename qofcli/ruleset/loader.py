@@ -42,7 +42,7 @@ MANIFEST_KEYS = frozenset(
 )
 REGISTER_KEYS = frozenset(
     {"id", "description", "rules", "indicator", "points", "prevalence", "age_rule"}
-    | {"source", "confidence", "payment", "prevalence_adjusted"}
+    | {"source", "confidence", "payment", "prevalence_adjusted", "same_day_resolution"}
 )
 INDICATOR_KEYS = frozenset(
     {"id", "description", "group", "register", "points", "thresholds", "aliases"}
@@ -56,6 +56,7 @@ INDICATOR_OVERRIDES = frozenset(
 )
 REGISTER_OVERRIDES = frozenset(
     {"points", "payment", "prevalence_adjusted", "description", "confidence", "source"}
+    | {"same_day_resolution"}
 )
 REGISTER_PAYMENTS = ("achievement", "protected")
 _DATE_REF = re.compile(
@@ -282,6 +283,8 @@ def _apply_register_overrides(
             _flag(changes, "prevalence_adjusted", True, at)
         if "payment" in changes:
             _payment_kind(changes, REGISTER_PAYMENTS, at)
+        if "same_day_resolution" in changes:
+            _same_day_resolution(changes, at)
         registers[register_id] = replace(registers[register_id], **changes)
 
 
@@ -496,6 +499,10 @@ def parse_condition(raw: Any, where: str) -> m.Condition:
     if "age" in raw:
         op, number = _single_op(raw["age"], m.VALUE_OPS, where)
         return m.AgeCompare(op, int(number))  # type: ignore[arg-type]
+    if "date" in raw and "resolves" in raw:
+        if keys != {"date", "resolves"}:
+            raise RulesetError(f"{where}: a resolves condition has exactly 'date' and 'resolves'")
+        return m.Resolves(str(raw["date"]), str(raw["resolves"]))
     if "date" in raw:
         op, ref = _single_op({k: v for k, v in raw.items() if k != "date"}, m.DATE_OPS, where)
         return m.DateCompare(str(raw["date"]), op, parse_date_ref(ref, where))  # type: ignore[arg-type]
@@ -574,7 +581,16 @@ def _parse_register(raw: dict[str, Any], where: str) -> m.Register:
         source=str(raw.get("source", "")),
         confidence=str(raw.get("confidence", "")),
         origin=where,
+        same_day_resolution=_same_day_resolution(raw, where),
     )
+
+
+def _same_day_resolution(raw: dict[str, Any], where: str) -> m.SameDayResolution | None:
+    value = raw.get("same_day_resolution")
+    if value is None or value in m.SAME_DAY_RESOLUTIONS:
+        return value
+    choices = " or ".join(m.SAME_DAY_RESOLUTIONS)
+    raise RulesetError(f"{where}: same_day_resolution must be {choices}, got {value!r}")
 
 
 def _parse_indicator(raw: dict[str, Any], where: str) -> m.Indicator:

@@ -21,6 +21,12 @@ VALUE_OPS: tuple[str, ...] = ("lt", "le", "gt", "ge", "eq")
 PAYMENTS: tuple[str, ...] = ("achievement", "protected", "manual")
 PaymentKind = Literal["achievement", "protected", "manual"]
 
+# How a register reads a resolved code dated the same day as the latest diagnosis
+# (`same_day_resolution`, rulesets/README.md "Registers"): the literal field syntax
+# RES_DAT > LAT_DAT keeps the patient; `removes` counts it as resolving the diagnosis.
+SAME_DAY_RESOLUTIONS: tuple[str, ...] = ("keeps", "removes")
+SameDayResolution = Literal["keeps", "removes"]
+
 # Fields every ruleset may use without declaring them.
 BUILTIN_DATE_FIELDS = ("REG_DAT", "DOB")
 
@@ -93,6 +99,15 @@ class DateCompare:
 
 
 @dataclass(frozen=True)
+class Resolves:
+    """`{date: RES, resolves: LAT}`: the resolved record RES comes after the diagnosis LAT,
+    or on its day too when the register's `same_day_resolution` is `removes`."""
+
+    field: str
+    diagnosis: str
+
+
+@dataclass(frozen=True)
 class ValueCompare:
     field: str
     op: ValueOp
@@ -144,6 +159,7 @@ class Not:
 Condition = (
     Has
     | DateCompare
+    | Resolves
     | ValueCompare
     | ClusterIn
     | AgeCompare
@@ -216,6 +232,8 @@ class Register:
     source: str = ""
     confidence: str = ""
     origin: str = ""  # the file it was loaded from, for error messages
+    # Read by `{date: RES, resolves: LAT}` in this register's rules; None when they have none.
+    same_day_resolution: SameDayResolution | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import polars as pl
 from qofcli.engine.compile import register_column
 from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
 from qofcli.extract import Extract
+from qofcli.ruleset.computable import NotComputable, not_computable
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.claims import Claims, improve_points, no_claims, settle_points
 from qofcli.scoring.payment import MONEY_COLUMNS, Rates, price, rates_for, summarise
@@ -31,6 +32,8 @@ INDICATOR_COLUMNS = (
     "payment",
     "points_note",
     "points_route",
+    "computable",
+    "missing_clusters",
     "lower",
     "upper",
     "prevalence_adjusted",
@@ -97,7 +100,8 @@ def score(
         for i in evaluation.ruleset.indicators.values()
         if i.prevalence_register
     }
-    indicators = _priced(table, registers, rates, claims, pricing)
+    blocked = not_computable(evaluation.ruleset)
+    indicators = _priced(table, registers, rates, claims, pricing, blocked)
     reasons = (
         counts.filter(pl.col("reason").is_not_null())
         .group_by("practice_code", "indicator", "reason", "reason_type")
@@ -123,7 +127,13 @@ def assemble(
         units.join(per_unit, on=key, how="left")
         .with_columns(
             pl.col(c).fill_null(0.0)
-            for c in ("points", "max_points", "unpriced_points", "points_not_computed")
+            for c in (
+                "points",
+                "max_points",
+                "unpriced_points",
+                "points_not_computed",
+                "points_not_computable",
+            )
         )
         .sort(key)
     )
@@ -146,6 +156,7 @@ def _priced(
     rates: Rates,
     claims: Claims,
     prevalence_registers: dict[str, str],
+    blocked: dict[str, NotComputable],
 ) -> pl.DataFrame:
     sizes = registers.select(
         "practice_code", "register", "list_size", pl.col("size").alias("register_size")
@@ -160,12 +171,35 @@ def _priced(
         lists = registers.select("practice_code", "list_size").unique("practice_code")
         joined = joined.drop("list_size").join(lists, on="practice_code", how="left")
     priced = (
-        price(settle_points(joined, claims), rates)
+        price(mark_not_computable(settle_points(joined, claims), blocked), rates)
         .with_columns(pl.coalesce("points_note", "pounds_note").alias("pounds_note"))
         .drop("register")
         .rename({"_cohort": "register"})
     )
     return with_progress(priced).select(INDICATOR_COLUMNS)
+
+
+def mark_not_computable(table: pl.DataFrame, blocked: dict[str, NotComputable]) -> pl.DataFrame:
+    """Add `computable` and `missing_clusters`; where a missing cluster decides a whole register,
+    denominator or numerator (ruleset/computable.py), achievement and points become null and
+    `points_note` says which clusters to import. Points not paid on achievement are kept."""
+    on_achievement = pl.col("payment") == "achievement"
+    blocked_here = pl.col("indicator").is_in(list(blocked)) & on_achievement
+    notes = {i: b.note for i, b in blocked.items()}
+    clusters = {i: "; ".join(b.clusters) for i, b in blocked.items()}
+    return table.with_columns(
+        (~blocked_here).alias("computable"),
+        pl.when(blocked_here)
+        .then(pl.col("indicator").replace_strict(clusters, default=None, return_dtype=pl.String))
+        .alias("missing_clusters"),
+        pl.when(blocked_here).then(None).otherwise(pl.col("achievement")).alias("achievement"),
+        pl.when(blocked_here).then(None).otherwise(pl.col("points")).alias("points"),
+        pl.when(blocked_here).then(None).otherwise(pl.col("points_route")).alias("points_route"),
+        pl.when(blocked_here)
+        .then(pl.col("indicator").replace_strict(notes, default=None, return_dtype=pl.String))
+        .otherwise(pl.col("points_note"))
+        .alias("points_note"),
+    )
 
 
 def _outcome_counts(evaluation: Evaluation) -> pl.DataFrame:

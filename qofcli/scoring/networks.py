@@ -30,6 +30,8 @@ ALL = "all"
 UNIT = "unit"
 _INDICATOR_CONSTANTS = (
     "register",
+    "computable",
+    "missing_clusters",
     "group",
     "max_points",
     "lower",
@@ -103,14 +105,16 @@ def _indicators(indicators: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame
         )
     )
     achievement = (
-        pl.when(pl.col("denominator") > 0)
+        pl.when((pl.col("denominator") > 0) & pl.col("computable"))
         .then(100.0 * pl.col("numerator") / pl.col("denominator"))
         .alias("achievement")
     )
     # Points follow pooled achievement where achievement pays; otherwise (protected, declared,
     # register points) they are the members' points summed, null if any member's is unknown.
     points = (
-        pl.when((pl.col("payment") == "achievement") & pl.col("upper").is_not_null())
+        pl.when(~pl.col("computable"))
+        .then(None)
+        .when((pl.col("payment") == "achievement") & pl.col("upper").is_not_null())
         .then(
             points_expr(
                 pl.col("achievement"), pl.col("lower"), pl.col("upper"), pl.col("max_points")

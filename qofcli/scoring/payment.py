@@ -27,6 +27,7 @@ MONEY_COLUMNS = (
     "max_pounds",
     "unpriced_points",
     "points_not_computed",
+    "points_not_computable",
 )
 
 
@@ -220,8 +221,11 @@ def summarise(indicators: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     `pounds` sums the indicators whose £ is known (null if none is); `unpriced_points` says how
     many of the points earned carry no £, so a partial sum is never mistaken for the whole;
     `points_not_computed` sums the maximum points of rows whose points are unknown (protected or
-    declared indicators without the user's file), which `points` leaves out.
+    declared indicators without the user's file), which `points` leaves out;
+    `points_not_computable` those of indicators not computable from public clusters
+    (ruleset/computable.py), left out too.
     """
+    computable = pl.col("computable")
     priced = pl.col("pounds").is_not_null()
     aggregations = [
         pl.col("points").sum(),
@@ -231,7 +235,11 @@ def summarise(indicators: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
         .then(pl.col("max_pounds").sum())
         .alias("max_pounds"),
         pl.col("points").filter(~priced).sum().alias("unpriced_points"),
-        pl.col("max_points").filter(pl.col("points").is_null()).sum().alias("points_not_computed"),
+        pl.col("max_points")
+        .filter(pl.col("points").is_null() & computable)
+        .sum()
+        .alias("points_not_computed"),
+        pl.col("max_points").filter(~computable).sum().alias("points_not_computable"),
     ]
     if not keys:
         return indicators.select(aggregations)

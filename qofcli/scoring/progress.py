@@ -28,8 +28,11 @@ def patients_needed_expr() -> pl.Expr:
 
 
 def _moves_with_achievement() -> pl.Expr:
-    """Rows whose points follow this year's achievement (not protected, declared or registers)."""
-    return (pl.col("payment") == "achievement") & pl.col("upper").is_not_null()
+    """Rows whose points follow this year's achievement (not protected, declared or registers,
+    nor indicators not computable from public clusters)."""
+    return (
+        (pl.col("payment") == "achievement") & pl.col("upper").is_not_null() & pl.col("computable")
+    )
 
 
 def with_progress(indicators: pl.DataFrame) -> pl.DataFrame:

@@ -3,7 +3,8 @@
 Expectations come from the rules (qof-rule-logic.md §2, §3.6; NHS Digital 2023/24 AF fields),
 not from engine output.
 
-AF_REG: latest AFIB_COD not followed by a later AFIBRES_COD (same day keeps); all ages.
+AF_REG: latest AFIB_COD not followed by an AFIBRES_COD on or after it (same_day_resolution
+  removes, issue #14); all ages.
 AF006: 1 latest CHADVASC/CHADS2 on or before PPED-12m (2025-03-31) and >= 2 -> excluded CHAD_VAL2
   2 CHA2DS2-VASc after 2025-03-31 -> achieved; 3 AFIBPCAPU, 4 AFIBPCADEC (12 m), 5 two AF
   invitations >= 7 days apart -> AFIBINV1; 6 first AF code after 2025-12-31 -> DIAG1_DAT;
@@ -90,8 +91,8 @@ CASES = [
     ),
     af(
         "reg_resolved_same_day",
-        "AF_REG: AFIBRES on the day of the latest AF -> stays (literal >)",
-        {"AF006": NOT_ACHIEVED},
+        "AF_REG removes: AFIBRES on the day of the latest AF -> not on register",
+        NO_ROWS,
         events=[AF, ev("AFIBRES_COD", date(2015, 1, 1))],
     ),
     af(

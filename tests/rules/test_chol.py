@@ -5,7 +5,8 @@ not from engine output.
 CHOL_REG: CHD, stroke/TIA or PAD ever (all ages), or on CKD_REG (see test_ckd.py).
 CHOL003: 1 on DM_REG -> excluded DMCVDEXC; 2 haemorrhagic stroke -> excluded HSTRK; 3 statin
   after 2025-09-30 (or statin not possible + other LLT) -> achieved; 4 CHOLMAX, LLTADV (ever),
-  LLTCONNIND, LLTDEC12M; 5 palliative -> PALCARDAT2; 6 two invitations -> CHOLINVITE;
+  LLTCONNIND, LLTDEC12M; 5 (an exclusion before 3 since issue #10) palliative -> PALCAREXCL;
+  6 two invitations -> CHOLINVITE;
   7 registered after 2025-12-31 -> REG1_DAT3 (no new-diagnosis PCA).
 CHOL004: 1 no CHD/STIA/PAD (CKD only) -> excluded CVDNOHIST; 2 HSTRK; 3 latest LDL after
   2025-03-31 <= 2.0, or with no LDL then, latest non-HDL then <= 2.6 -> achieved; PCAs;
@@ -183,8 +184,8 @@ CASES = [
     ),
     chol(
         "c3_palliative",
-        "CHOL003 r5: palliative care -> PALCARDAT2",
-        {"CHOL003": pca("PALCARDAT2"), "CHOL004": NOT_ACHIEVED},
+        "CHOL003: palliative care is an exclusion (issue #10 item 5) -> excluded PALCAREXCL",
+        {"CHOL003": excluded("PALCAREXCL"), "CHOL004": NOT_ACHIEVED},
         events=[CHD, ev("PALCARE_COD", date(2025, 1, 1))],
     ),
     chol(
