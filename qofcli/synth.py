@@ -1762,6 +1762,14 @@ class _Solver:
         self.slot_clusters[key] = tuple(sorted(f.clusters))
         return key
 
+    def _plausible(self, clusters: Sequence[str]) -> tuple[tuple[str, float], ...]:
+        """The ruleset's plausible value range of these clusters (`value_ranges`), as the
+        pseudo-rules ("min", low) and ("max", high): drawn values are kept inside it."""
+        ranges = [self.rs.value_ranges[c] for c in clusters if c in self.rs.value_ranges]
+        if not ranges:
+            return ()
+        return (("min", max(r.low for r in ranges)), ("max", min(r.high for r in ranges)))
+
     def none_side(self, name: str) -> bool:
         """Make a false test false by having no record (always, if none can be made)."""
         return not self.usable(name) or self.rng.random() > GENERIC["wrong_side_share"]
@@ -1963,7 +1971,7 @@ class _Solver:
             lo, hi = _value_range(rules)
             if lo is not None and hi is not None and lo > hi:
                 return None
-            values[s] = tuple(rules)
+            values[s] = tuple(rules) + self._plausible(self.slot_clusters[s])
         for var in (_REG, *present, _DOB):  # DOB last: born before every fixed record date
             lo, hi = -(10**9), 10**9
             for v, op, _ref, _off, const in dates:
@@ -2262,7 +2270,10 @@ def _inverse_bounds(
 def _draw_values(
     rules: Sequence[tuple[str, float]], k: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Values inside the rules' range, often exactly on its edge; NaN when nothing is asked."""
+    """Values inside the rules' range, often exactly on its edge, and inside the plausible
+    range ("min"/"max" pseudo-rules); NaN when nothing is asked."""
+    plausible = dict(r for r in rules if r[0] in ("min", "max"))
+    rules = [r for r in rules if r[0] not in ("min", "max")]
     if not rules:
         return np.full(k, np.nan)
     step = _value_step(rules)
@@ -2276,6 +2287,7 @@ def _draw_values(
     edges = [v for v, given in ((lo_val, lo is not None), (hi_val, hi is not None)) if given]
     if edges:
         values = np.where(snap, np.asarray(edges)[rng.integers(0, len(edges), k)], values)
+    values = np.clip(values, plausible.get("min", -np.inf), plausible.get("max", np.inf))
     return np.round(values, 1)
 
 

@@ -19,12 +19,14 @@ def validate(extract: ExtractArg, ruleset: RulesetOpt = None, map_file: MapOpt =
     """Check an extract. Exit 0 when clean, 1 with warnings only, 2 with errors.
 
     Codes in no cluster of the ruleset are reported as a note, which leaves the exit code alone
-    (real extracts carry many codes no QOF rule reads).
+    (real extracts carry many codes no QOF rule reads). Values that are NaN, infinite or outside
+    their cluster's plausible range are warnings (the rules treat them as missing).
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     known = frozenset(code for c in rules.clusters.values() for code in c.codes)
     mapping = api.load_mapping(map_file) if map_file else None
-    report = validate_extract(extract, known_codes=known, mapping=mapping)
+    ranges = rules.code_value_ranges()
+    report = validate_extract(extract, known_codes=known, mapping=mapping, value_ranges=ranges)
     render_validation(report, stdout)
     if not report.errors:
         warn_if_wrong_year(load_extract(extract, mapping), rules)

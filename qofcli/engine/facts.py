@@ -1,9 +1,12 @@
 """Per-patient facts: the population on the achievement date and one wide row of field values.
 
 Events are read once: filtered to the achievement date, joined to the code -> cluster -> field
-tables (noise codes fall out here), then reduced per (patient, field) to the one record each
-field asks for. Fields whose window depends on another field (e.g. "first referral on or after
-the diagnosis date") are computed in a later, narrower stage over the same joined rows.
+tables (noise codes fall out here; non-finite values and values outside their cluster's
+plausible range become missing here), then reduced per (patient, field) to the one record each
+field asks for. Fields that need a record of every cluster on one day (`all_clusters`, e.g. a
+blood pressure with both a systolic and a diastolic value) are reduced per (patient, day).
+Fields whose window depends on another field (e.g. "first referral on or after the diagnosis
+date") are computed in a later, narrower stage over the same joined rows.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from qofcli.ruleset.checks import field_stages, iter_atoms
 
 PID = "pid"
 AGE = "AGE"
+
+
+VALUED = "|valued"  # suffix of the cluster keys of `with_value` fields: their records have a value
 
 
 def value_column(field: str) -> str:
@@ -83,15 +89,19 @@ def field_frame(
         return empty
     plan = _plan(ruleset, dates)
     matched = _matched(extract, ruleset, dates, people, plan.clusters)
-    summary, records = pl.collect_all(
+    summary, records, *days = pl.collect_all(
         [
             summarise(matched, plan.windows, plan.keys),
             matched.filter(pl.col("cid").is_in(plan.record_cids)),
+            *(_day_field(matched, f, plan, dates) for f in plan.day_fields),
         ],
         engine="streaming",
     )
     patients = people.select(pl.len()).collect().item()
     wide = _summary_fields(summary, plan, patients)
+    for day in days:
+        wide = wide.join(day, on=PID, how="left")
+    wide = _day_dependent_fields(plan, ruleset, wide)
     wide = _same_day_fields(summary, plan, wide)
     builtins = sorted(
         {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
@@ -113,21 +123,36 @@ class _Plan:
     keys: list[KeySpec]
     summary_fields: list[tuple[m.Field, int]]  # field, window index
     same_day_fields: list[m.Field]  # same day as an unbounded latest field covering its codes
+    day_fields: list[m.Field]  # all_clusters: the latest/earliest day with every cluster
+    day_dependent_fields: list[m.Field]  # same day as a day field, from its clusters
     record_fields: list[m.Field]  # windows relative to other fields: read raw records
     record_cids: list[int]
     needs_value: set[str]
     needs_cluster: set[str]
 
 
+def cluster_keys(field: m.Field) -> tuple[str, ...]:
+    """The field's clusters as matched: `with_value` fields read valued records only."""
+    return tuple(c + VALUED if field.with_value else c for c in field.clusters)
+
+
+def _cluster_of(key: str) -> str:
+    return key.removesuffix(VALUED)
+
+
 def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
-    clusters = sorted({c for f in ruleset.fields.values() for c in f.clusters})
+    clusters = sorted({c for f in ruleset.fields.values() for c in cluster_keys(f)})
     cids = {c: i for i, c in enumerate(clusters)}
     needs_value, needs_cluster = fields_read_for(ruleset)
     windows = [Window()]
-    summary_fields, same_day, record_fields = [], [], []
+    summary_fields, same_day, record_fields, days, dependents = [], [], [], [], []
     for field in ruleset.fields.values():
         window = constant_window(field.bounds, dates)
-        if field.find == "count":
+        if field.all_clusters:
+            days.append(field)
+        elif _day_dependent(field, ruleset):
+            dependents.append(field)
+        elif field.find == "count":
             # Distinct record days across clusters need the records themselves.
             record_fields.append(field)
         elif window is not None:
@@ -148,7 +173,7 @@ def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
         for f in same_day
         if f.name in needs_value or f.name in needs_cluster
     }
-    record_cids = sorted({cids[c] for f in record_fields for c in f.clusters})
+    record_cids = sorted({cids[c] for f in record_fields for c in cluster_keys(f)})
     return _Plan(
         clusters,
         cids,
@@ -156,6 +181,8 @@ def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
         sorted(keys, key=lambda k: k.column),
         summary_fields,
         same_day,
+        days,
+        dependents,
         record_fields,
         record_cids,
         needs_value,
@@ -170,11 +197,91 @@ def _reducible_same_day(field: m.Field, ruleset: m.Ruleset) -> bool:
     if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
         return False
     anchor = ruleset.fields.get(field.bounds[0].ref.base)
-    if anchor is None or anchor.find != "latest" or anchor.bounds:
+    if anchor is None or anchor.find != "latest" or anchor.bounds or anchor.all_clusters:
         return False
+    if anchor.with_value and not field.with_value:
+        return False  # a later record without a value could be the field's own last one
     codes = {code for c in field.clusters for code in ruleset.clusters[c].codes}
     covered = {code for c in anchor.clusters for code in ruleset.clusters[c].codes}
     return codes <= covered
+
+
+def _day_dependent(field: m.Field, ruleset: m.Ruleset) -> bool:
+    """`same_day: D` where D is an `all_clusters` field over (at least) this field's clusters:
+    D's per-day reduction already holds this field's lowest and highest value on D's day."""
+    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
+        return False
+    anchor = ruleset.fields.get(field.bounds[0].ref.base)
+    if anchor is None or not anchor.all_clusters or field.find == "count":
+        return False
+    if field.with_value and not anchor.with_value:
+        return False
+    return set(field.clusters) <= set(anchor.clusters)
+
+
+def _day_column(field: str, key: str, extreme: str) -> str:
+    return f"{field}.{extreme}.{key}"
+
+
+def _day_field(matched: pl.LazyFrame, field: m.Field, plan: _Plan, dates: RunDates) -> pl.LazyFrame:
+    """The latest (or earliest) day in the window on which every cluster of the field has a
+    record, with each cluster's lowest and highest value that day: one group-by per day."""
+    window = constant_window(field.bounds, dates) or Window()
+    keys = cluster_keys(field)
+    cids = [plan.cids[k] for k in keys]
+    of_cluster = {k: pl.col("cid") == plan.cids[k] for k in keys}
+    per_day = (
+        matched.filter(pl.col("cid").is_in(cids) & window.mask())
+        .with_columns(
+            pl.when(of_cluster[k]).then(pl.col("value")).alias(f"v{i}") for i, k in enumerate(keys)
+        )
+        .group_by(PID, "date")
+        .agg(
+            *(of_cluster[k].any().alias(f"h{i}") for i, k in enumerate(keys)),
+            *(pl.col(f"v{i}").min().alias(f"lo{i}") for i in range(len(keys))),
+            *(pl.col(f"v{i}").max().alias(f"hi{i}") for i in range(len(keys))),
+        )
+        .filter(pl.all_horizontal(pl.col(f"h{i}") for i in range(len(keys))))
+    )
+    pick = "max_by" if field.find == "latest" else "min_by"
+    columns = [
+        getattr(pl.col(f"{side}{i}"), pick)("date").alias(_day_column(field.name, k, side))
+        for i, k in enumerate(keys)
+        for side in ("lo", "hi")
+    ]
+    date = pl.col("date").max() if field.find == "latest" else pl.col("date").min()
+    return per_day.group_by(PID).agg(date.alias(field.name), *columns)
+
+
+def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
+    """Fields on the day of an `all_clusters` field, read from its per-cluster extremes: the
+    lowest (or highest) value over the field's clusters; ties go to `prefer`, then listing.
+    Every cluster of the anchor has a record on its day, so the first in that order is the
+    field's cluster when no record that day has a value."""
+    for field in plan.day_dependent_fields:
+        anchor = ruleset.fields[field.bounds[0].ref.base]
+        side = "hi" if field.value == "highest" else "lo"
+        suffix = VALUED if anchor.with_value else ""
+        ordered = sorted(field.clusters, key=lambda c: _preference(field, c))
+        values = [pl.col(_day_column(anchor.name, c + suffix, side)) for c in ordered]
+        best = pl.max_horizontal(values) if side == "hi" else pl.min_horizontal(values)
+        cluster = pl.when(best.is_null()).then(pl.lit(ordered[0]))
+        for name, value in zip(ordered, values, strict=True):
+            cluster = cluster.when(value == best).then(pl.lit(name))
+        on_day = pl.col(anchor.name).is_not_null()
+        wide = wide.with_columns(
+            pl.col(anchor.name).alias(field.name),
+            best.alias(value_column(field.name)),
+            pl.when(on_day).then(cluster.otherwise(None)).alias(cluster_column(field.name)),
+        )
+    day_columns = [c for f in plan.day_fields for c in wide.columns if c.startswith(f.name + ".")]
+    return wide.drop(day_columns)
+
+
+def _preference(field: m.Field, cluster: str) -> tuple[int, int]:
+    """Sort key of a cluster for same-day ties: `prefer` order first, then the listed order."""
+    rank = field.prefer.index(cluster) if cluster in field.prefer else len(field.prefer)
+    return rank, field.clusters.index(cluster)
 
 
 def _matched(
@@ -185,22 +292,41 @@ def _matched(
     clusters: list[str],
 ) -> pl.LazyFrame:
     """Records up to ACHV whose code is in a cluster some field reads, keyed by integer patient
-    and cluster ids (a code in several clusters gives several rows). Noise falls out here."""
+    and cluster ids (a code in several clusters gives several rows). Noise falls out here, and
+    values that are NaN, infinite or outside their cluster's plausible range become missing;
+    records of `with_value` cluster keys without a value are dropped."""
     code_map = pl.DataFrame(
         [
             (code, index)
-            for index, cluster in enumerate(clusters)
-            for code in ruleset.clusters[cluster].codes
+            for index, key in enumerate(clusters)
+            for code in ruleset.clusters[_cluster_of(key)].codes
         ],
         schema={"code": pl.String, "cid": pl.UInt16},
         orient="row",
     )
+    # Range bounds indexed by cluster id (open for clusters without a range): a gather per row
+    # is cheaper than carrying them through the join.
+    bounds = [_range_of(ruleset, key) for key in clusters]
+    low = pl.Series([b[0] for b in bounds], dtype=pl.Float64).fill_null(float("-inf"))
+    high = pl.Series([b[1] for b in bounds], dtype=pl.Float64).fill_null(float("inf"))
+    cid, value = pl.col("cid"), pl.col("value")
+    plausible = value.is_finite() & value.is_between(
+        pl.lit(low).gather(cid), pl.lit(high).gather(cid)
+    )
+    valued = [index for index, key in enumerate(clusters) if key.endswith(VALUED)]
     return (
         extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
         .join(code_map.lazy(), on="code", how="inner")
         .join(people.select("patient_id", PID), on="patient_id", how="inner")
+        .with_columns(pl.when(plausible).then(value).alias("value"))
+        .filter(~cid.is_in(valued) | value.is_not_null())
         .select(PID, "date", "value", "cid")
     )
+
+
+def _range_of(ruleset: m.Ruleset, key: str) -> tuple[float | None, float | None]:
+    found = ruleset.value_ranges.get(_cluster_of(key))
+    return (found.low, found.high) if found else (None, None)
 
 
 def _summary_fields(summary: pl.DataFrame, plan: _Plan, patients: int) -> pl.DataFrame:
@@ -212,7 +338,7 @@ def _summary_fields(summary: pl.DataFrame, plan: _Plan, patients: int) -> pl.Dat
     parts = summary.partition_by("cid", as_dict=True)
     groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
     for field, window in plan.summary_fields:
-        groups.setdefault((tuple(sorted(field.clusters)), window), []).append(field)
+        groups.setdefault((tuple(sorted(cluster_keys(field))), window), []).append(field)
     for (clusters, window), fields in groups.items():
         frames = [parts[(plan.cids[c],)] for c in clusters if (plan.cids[c],) in parts]
         if not frames:
@@ -247,18 +373,35 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
             return pl.col(column)
         return pl.col(column).max() if latest else pl.col(column).min()
 
-    exprs = [extreme(f"l{window}" if latest else f"f{window}").alias(field.name)]
+    day = f"l{window}" if latest else f"f{window}"
+    exprs = [extreme(day).alias(field.name)]
     if field.name in plan.needs_value or field.name in plan.needs_cluster:
         key = KeySpec(window, field.find, field.value).column
-        exprs.append(extreme(key).alias(f"{field.name}.key"))
-        if field.name in plan.needs_cluster:
+        if field.prefer and not single:
+            # The preferred cluster's record of the chosen day wins, whatever its value.
+            rank = _rank_expr(field, plan)
+            order = {"descending": [latest, False], "nulls_last": True}
+            chosen = pl.col(key).sort_by([day, rank], **order).first()
+            exprs.append(chosen.alias(f"{field.name}.key"))
+            best = pl.col("cid").sort_by([day, rank], **order).first()
+        else:
+            exprs.append(extreme(key).alias(f"{field.name}.key"))
             best = (
                 pl.col("cid")
                 if single
                 else (pl.col("cid").sort_by(key, descending=latest, nulls_last=True).first())
             )
+        if field.name in plan.needs_cluster:
             exprs.append(best.alias(cluster_column(field.name)))
     return exprs
+
+
+def _rank_expr(field: m.Field, plan: _Plan) -> pl.Expr:
+    """Each cluster id's place in the field's same-day preference (lower wins)."""
+    keys = cluster_keys(field)
+    ranks = {plan.cids[k]: _preference(field, c) for k, c in zip(keys, field.clusters, strict=True)}
+    ordered = sorted(ranks, key=ranks.__getitem__)
+    return pl.col("cid").replace_strict(ordered, list(range(len(ordered))), return_dtype=pl.Int32)
 
 
 def _decoded(
@@ -277,9 +420,10 @@ def _decoded(
 
 
 def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
+    names = [_cluster_of(key) for key in plan.clusters]
     return (
         pl.col(column)
-        .replace_strict(list(range(len(plan.clusters))), plan.clusters, return_dtype=pl.String)
+        .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
         .alias(column)
     )
 
@@ -289,7 +433,7 @@ def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> 
     `_reducible_same_day`): the field's own last record counts only if it is on that day."""
     for field in plan.same_day_fields:
         anchor = field.bounds[0].ref.base
-        as_latest = m.Field(field.name, "latest", field.clusters, (), field.value)
+        as_latest = replace(field, find="latest", bounds=())
         part = _summary_fields(summary, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
         on_day = pl.col(field.name) == wide[anchor]
         kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
@@ -323,7 +467,7 @@ def _record_fields(
             if field.find == "count":
                 columns = columns.join(_day_count(extremes, field, source_of), on=PID, how="left")
             elif field.name in plan.needs_value or field.name in plan.needs_cluster:
-                detail = _record_detail(rows, extremes, field, source_of[field.name], plan.clusters)
+                detail = _record_detail(rows, extremes, field, source_of[field.name], plan)
                 columns = columns.join(detail, on=PID, how="left")
         wide = wide.join(columns, on=PID, how="full", coalesce=True)
     return wide
@@ -346,7 +490,7 @@ def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
     by_key: dict[tuple[object, ...], _Source] = {}
     source_of: dict[str, int] = {}
     for field in stage:
-        key = (tuple(sorted(field.clusters)), field.bounds)
+        key = (tuple(sorted(cluster_keys(field))), field.bounds)
         if key not in by_key:
             by_key[key] = _Source(len(by_key), key[0], field.bounds)  # type: ignore[arg-type]
         source_of[field.name] = by_key[key].id
@@ -416,17 +560,21 @@ def _record_detail(
     extremes: pl.DataFrame,
     field: m.Field,
     source: int,
-    clusters: list[str],
+    plan: _Plan,
 ) -> pl.DataFrame:
-    """Value and cluster of the field's record; same-day ties by lowest (or highest) value."""
+    """Value and cluster of the field's record; same-day ties by `prefer`, then lowest (or
+    highest) value."""
     extreme = "last" if field.find == "latest" else "first"
     on_day = rows.filter(pl.col("sid") == source).join(
         extremes.filter(pl.col("sid") == source).select(PID, pl.col(extreme).alias("date")),
         on=[PID, "date"],
         how="inner",
     )
-    ordered = on_day.sort(
-        [PID, "value", "cid"], descending=[False, field.value == "highest", False], nulls_last=True
+    ranked = on_day.with_columns(_rank_expr(field, plan).alias("rank"))
+    ordered = ranked.sort(
+        [PID, "rank", "value", "cid"],
+        descending=[False, False, field.value == "highest", False],
+        nulls_last=True,
     )
     return (
         ordered.group_by(PID, maintain_order=True)
@@ -434,9 +582,7 @@ def _record_detail(
         .select(
             PID,
             pl.col("value").alias(value_column(field.name)),
-            pl.col("cid")
-            .replace_strict(list(range(len(clusters))), clusters, return_dtype=pl.String)
-            .alias(cluster_column(field.name)),
+            _cluster_name("cid", plan).alias(cluster_column(field.name)),
         )
     )
 

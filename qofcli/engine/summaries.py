@@ -5,9 +5,10 @@ last record date inside that window, and for some fields the value on that date.
 a handful of plain min/max aggregations over one group-by, which Polars runs in its streaming
 engine without materialising the matched events.
 
-Values ride along with dates in one sortable integer ("key"): the date in the high digits and
-the value, scaled to thousandths, in the low ones, so `max(key)` is "the latest record, lowest
-value on that day". Values are therefore kept to 3 decimal places (and within +-999,999).
+Values ride along with dates in one sortable 128-bit integer ("key"): the day in the high 64
+bits and the value's IEEE-754 bits, mapped to an order-preserving integer, in the low 64, so
+`max(key)` is "the latest record, lowest value on that day" and the value decodes exactly (no
+rounding, no clipping). Values reaching the engine are finite (see facts.py).
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from qofcli.engine.dates import RunDates, shift
 from qofcli.ruleset import model as m
 
 PID = "pid"
-_SCALE = 1000  # value resolution: thousandths
-_OFFSET = 1_000_000  # values must lie strictly between -_OFFSET and +_OFFSET
-_DAY = 10**10  # room for the value part below the date part
+_DAY = 2**64  # the value part fills the low 64 bits of a key
+_SIGN = 2**63  # shifts the signed order-preserving value into 0 .. 2**64 - 1
+# Finite values map strictly inside (0, 2**64 - 1), so these two never meet a real value.
 _NO_VALUE_LOW, _NO_VALUE_HIGH = 0, _DAY - 1
-_LIMIT = _OFFSET - 1  # values beyond +-999,999 are clipped (no clinical value comes near)
 _EPOCH_SHIFT = 200_000  # keeps keys positive for dates from the 1450s on
+_LOW_63 = 0x7FFF_FFFF_FFFF_FFFF
 
 Direction = Literal["latest", "earliest"]
 Preference = Literal["lowest", "highest"]
@@ -79,14 +81,28 @@ class KeySpec:
         return f"k{self.window}_{self.direction}_{self.preference}"
 
 
+def _flip(bits: np.ndarray) -> np.ndarray:
+    """IEEE-754 bits (as int64) <-> an int64 that sorts as the floats do; its own inverse."""
+    return bits ^ ((bits >> 63) & _LOW_63)
+
+
+def _ordered_bits(values: pl.Series) -> pl.Series:
+    return pl.Series(_flip(values.fill_null(0.0).to_numpy().view(np.int64)))
+
+
+def _float_from_ordered(ordered: pl.Series) -> pl.Series:
+    return pl.Series(_flip(ordered.fill_null(0).to_numpy().astype(np.int64)).view(np.float64))
+
+
 def _value_part(spec: KeySpec) -> pl.Expr:
     """The value, encoded so that the preferred record of a day wins the max (latest) or the
     min (earliest); records without a value lose any same-day tie to records with one."""
-    scaled = (pl.col("value").clip(-_LIMIT, _LIMIT) * _SCALE).round(0).cast(pl.Int64)
-    centre = _OFFSET * _SCALE
-    part = centre - scaled if _negated(spec) else centre + scaled
+    ordered = pl.col("value").map_batches(_ordered_bits, return_dtype=pl.Int64, is_elementwise=True)
+    part = ordered.cast(pl.Int128) + _SIGN
+    if _negated(spec):
+        part = (_DAY - 1) - part
     missing = _NO_VALUE_LOW if spec.direction == "latest" else _NO_VALUE_HIGH
-    return pl.when(pl.col("value").is_null()).then(pl.lit(missing, pl.Int64)).otherwise(part + 1)
+    return pl.when(pl.col("value").is_null()).then(pl.lit(missing, pl.Int128)).otherwise(part)
 
 
 def _negated(spec: KeySpec) -> bool:
@@ -94,17 +110,18 @@ def _negated(spec: KeySpec) -> bool:
 
 
 def key_expr(spec: KeySpec, windows: list[Window]) -> pl.Expr:
-    day = (pl.col("date").cast(pl.Int64) + _EPOCH_SHIFT) * _DAY
+    day = (pl.col("date").cast(pl.Int128) + _EPOCH_SHIFT) * _DAY
     key = day + _value_part(spec)
     return pl.when(windows[spec.window].mask()).then(key).otherwise(None).alias(spec.column)
 
 
 def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
-    """The value carried in a key (null when the chosen record had none)."""
+    """The value carried in a key, bit for bit (null when the chosen record had none)."""
     part = key % _DAY
     missing = _NO_VALUE_LOW if spec.direction == "latest" else _NO_VALUE_HIGH
-    scaled = part - 1 - _OFFSET * _SCALE
-    value = (-scaled if _negated(spec) else scaled).cast(pl.Float64) / _SCALE
+    unsigned = (_DAY - 1) - part if _negated(spec) else part
+    ordered = (unsigned - _SIGN).cast(pl.Int64)
+    value = ordered.map_batches(_float_from_ordered, return_dtype=pl.Float64)
     return pl.when(key.is_null() | (part == missing)).then(None).otherwise(value)
 
 

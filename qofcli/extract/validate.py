@@ -6,6 +6,7 @@ single vectorised pass. Problems carry counts and row numbers, never patient val
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -36,6 +37,9 @@ PATIENT_KNOWN = "_patient_known"
 PATIENT_BIRTH = "_patient_date_of_birth"
 PATIENT_DEATH = "_patient_death_date"
 PRACTICE_KNOWN = "_practice_known"
+VALUE_LOW, VALUE_HIGH = "_value_low", "_value_high"
+#: (code, lowest, highest) plausible value of the codes whose clusters have a range
+ValueRanges = Sequence[tuple[str, float, float]]
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,24 @@ def event_checks(today: date, known_codes: frozenset[str] | None) -> list[Check]
         _unparseable("value", "expected a number", "use a plain number or leave it empty"),
         Check(
             "warning",
+            "value",
+            "value that is NaN or infinite",
+            "the rules treat it as missing; export a number or leave it empty",
+            pl.col("value").is_not_null() & ~pl.col("value").is_finite(),
+            ("value",),
+        ),
+        Check(
+            "warning",
+            "value",
+            "value outside the plausible range of its cluster (the ruleset's value_ranges)",
+            "the rules treat it as missing; check the units and the typing of these values",
+            pl.col("value").is_finite()
+            & ~pl.col("value").is_between(pl.col(VALUE_LOW), pl.col(VALUE_HIGH)),
+            ("value", VALUE_LOW),
+            examples_of="code",
+        ),
+        Check(
+            "warning",
             "date",
             f"date in the future (after {today.isoformat()})",
             "check the event dates",
@@ -479,13 +501,26 @@ def _link_patients(events: _Table, patients: _Table) -> _Table:
     return replace(events, frame=frame, columns=events.columns | linked)
 
 
+def _link_value_ranges(events: _Table, ranges: ValueRanges) -> _Table:
+    """Each event with the plausible value range of its code (none for most codes)."""
+    table = pl.DataFrame(
+        list(ranges),
+        schema={"code": pl.String, VALUE_LOW: pl.Float64, VALUE_HIGH: pl.Float64},
+        orient="row",
+    )
+    frame = events.frame.join(table.lazy(), on="code", how="left")
+    return replace(events, frame=frame, columns=events.columns | {VALUE_LOW, VALUE_HIGH})
+
+
 def validate_extract(
     path: Path,
     known_codes: frozenset[str] | None = None,
     today: date | None = None,
     mapping: ExtractMapping | None = None,
+    value_ranges: ValueRanges = (),
 ) -> ValidationReport:
-    """Check the extract at ``path``; every problem is reported, none stops the others."""
+    """Check the extract at ``path``; every problem is reported, none stops the others.
+    ``value_ranges`` (from the ruleset) flags values no patient can have."""
     today = today or date.today()
     try:
         folder = check_folder(path)
@@ -505,6 +540,8 @@ def validate_extract(
     patients_readable = _check(linked, patient_checks(today), problems) is not None
     if patients_readable and patients is not None and events is not None:
         events = _link_patients(events, patients)
+    if value_ranges and events is not None and "code" in events.columns:
+        events = _link_value_ranges(events, value_ranges)
     if _check(events, event_checks(today, known_codes), problems) == 0:
         problems.append(_empty_events(events))
     if mapping is not None:

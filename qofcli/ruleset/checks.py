@@ -26,6 +26,33 @@ def check_ruleset(ruleset: m.Ruleset) -> None:
     for indicator in ruleset.indicators.values():
         _check_indicator(ruleset, indicator)
     _check_payment(ruleset)
+    _check_value_ranges(ruleset)
+    _check_day_fields_read(ruleset)
+
+
+def _check_value_ranges(ruleset: m.Ruleset) -> None:
+    for cluster, rng in ruleset.value_ranges.items():
+        if cluster not in ruleset.clusters:
+            raise RulesetError(f"{rng.origin or ruleset.path}: unknown cluster {cluster!r}")
+
+
+def _check_day_fields_read(ruleset: m.Ruleset) -> None:
+    """An `all_clusters` field is a day, not one record: it has no value or cluster to read."""
+    day_fields = {f.name for f in ruleset.fields.values() if f.all_clusters}
+    conditions = [(n.condition, n.origin) for n in ruleset.conditions.values()]
+    conditions += [(s.when, r.origin) for r in ruleset.registers.values() for s in r.rules]
+    conditions += [
+        (s.when, i.origin)
+        for i in ruleset.indicators.values()
+        for s in (*i.denominator, *i.numerator)
+    ]
+    for condition, origin in conditions:
+        for atom in iter_atoms(condition):
+            if isinstance(atom, m.ValueCompare | m.ClusterIn) and atom.field in day_fields:
+                raise RulesetError(
+                    f"{origin or ruleset.path}: field {atom.field!r} uses all_clusters, so it "
+                    "has a date only; read the value or cluster of a same_day field instead"
+                )
 
 
 def _check_payment(ruleset: m.Ruleset) -> None:
@@ -44,6 +71,12 @@ def _check_field(ruleset: m.Ruleset, field: m.Field, where: str) -> None:
             raise RulesetError(f"{where}: unknown cluster {cluster!r}")
     for bound in field.bounds:
         _check_date_ref(ruleset, bound.ref, where)
+    if field.all_clusters:
+        if field.find == "count" or len(set(field.clusters)) < 2:
+            raise RulesetError(f"{where}: all_clusters needs latest or earliest of 2+ clusters")
+        named = (*ruleset.dates, *NAMED_DATES_AT_RUN)
+        if any(b.ref.base not in named for b in field.bounds):
+            raise RulesetError(f"{where}: an all_clusters field's window may use named dates only")
 
 
 def _check_date_ref(ruleset: m.Ruleset, ref: m.DateRef, where: str) -> None:

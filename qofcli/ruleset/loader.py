@@ -147,6 +147,8 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
     registers.update(_load_items(folder / "registers", _parse_register))
     indicators = dict(base.indicators) if base else {}
     indicators.update(_load_items(folder / "indicators", _parse_indicator))
+    value_ranges = dict(base.value_ranges) if base else {}
+    value_ranges.update(_load_named(folder, "value_ranges", _parse_value_range))
 
     for removed in manifest.get("remove_indicators", []):
         if removed not in indicators:
@@ -171,6 +173,7 @@ def _overlay(base: m.Ruleset | None, folder: Path, manifest: dict[str, Any]) -> 
         path=str(folder),
         extends=manifest.get("extends"),
         notes=tuple(manifest.get("notes", ())),
+        value_ranges=value_ranges,
     )
 
 
@@ -436,14 +439,32 @@ def _parse_field(name: str, body: Any, where: str) -> m.Field:
         for op in m.DATE_OPS
         if op in body
     )
-    unknown = set(body) - {find, "value", "description", *m.DATE_OPS}
+    unknown = set(body) - {find, *_FIELD_OPTIONS, *m.DATE_OPS}
     if unknown:
         raise RulesetError(f"{where}: unknown keys {sorted(map(str, unknown))}")
     value = body.get("value", "lowest")
     if value not in ("lowest", "highest"):
         raise RulesetError(f"{where}: value must be 'lowest' or 'highest'")
     description = str(body.get("description", ""))
-    return m.Field(name, find, clusters, bounds, value, description, origin=where)
+    flags = {key: _flag(body, key, False, where) for key in ("with_value", "all_clusters")}
+    prefer = _as_names(body["prefer"], f"{where}: prefer") if "prefer" in body else ()
+    if set(prefer) - set(clusters):
+        raise RulesetError(f"{where}: prefer may only list the field's own clusters")
+    return m.Field(name, find, clusters, bounds, value, description, where, **flags, prefer=prefer)
+
+
+_FIELD_OPTIONS = ("value", "description", "with_value", "all_clusters", "prefer")
+
+
+def _parse_value_range(cluster: str, body: Any, where: str) -> m.ValueRange:
+    """`CLUSTER: {min: LOW, max: HIGH}`: the plausible values of the cluster's records."""
+    if not isinstance(body, dict) or set(body) != {"min", "max"}:
+        raise RulesetError(f"{where}: expected {{min: NUMBER, max: NUMBER}}")
+    low, high = body["min"], body["max"]
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (low, high))
+    if not numbers or not low < high:
+        raise RulesetError(f"{where}: min and max must be numbers with min < max")
+    return m.ValueRange(cluster, float(low), float(high), where)
 
 
 def _as_names(raw: Any, where: str) -> tuple[str, ...]:

@@ -78,6 +78,12 @@ class Field:
     value: Literal["lowest", "highest"] = "lowest"
     description: str = ""
     origin: str = ""
+    # Records without a (plausible) value are ignored (`with_value: true`).
+    with_value: bool = False
+    # A day counts only when every cluster has a record on it (`all_clusters: true`).
+    all_clusters: bool = False
+    # Same-day records of different clusters: the first cluster listed here wins (`prefer:`).
+    prefer: tuple[str, ...] = ()
 
     def referenced_fields(self) -> tuple[str, ...]:
         return tuple(b.ref.base for b in self.bounds)
@@ -284,6 +290,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class ValueRange:
+    """The physiologically possible values of a cluster's records (inclusive): values outside
+    it, and NaN or infinite ones, are treated as missing and reported by `qof validate`."""
+
+    cluster: str
+    low: float
+    high: float
+    origin: str = ""
+
+    def holds(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
 class Cluster:
     """A code cluster (SNOMED CT / dm+d) with its provenance."""
 
@@ -327,6 +347,17 @@ class Ruleset:
     path: str = ""
     extends: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    value_ranges: dict[str, ValueRange] = field(default_factory=dict)  # by cluster id
+
+    def code_value_ranges(self) -> list[tuple[str, float, float]]:
+        """(code, low, high) per code whose clusters have ranges; a code in several such
+        clusters gets the narrowest range they share."""
+        bounds: dict[str, tuple[float, float]] = {}
+        for cluster_id, rng in self.value_ranges.items():
+            for code in self.clusters[cluster_id].codes:
+                low, high = bounds.get(code, (rng.low, rng.high))
+                bounds[code] = (max(low, rng.low), min(high, rng.high))
+        return [(code, low, high) for code, (low, high) in sorted(bounds.items())]
 
     @property
     def total_points(self) -> float:
