@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -61,7 +62,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def progress(message: str):  # type: ignore[no-untyped-def]
+def progress(message: str) -> AbstractContextManager[object]:
     """A spinner on stderr while long work runs, only when a person is watching."""
     if stderr.is_terminal:
         return stderr.status(message)

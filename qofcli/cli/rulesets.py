@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -106,6 +107,9 @@ def write_reference_pages(rules: Ruleset, folder: Path) -> None:
     for item_id in [*rules.indicators, *rules.registers]:
         pages[f"{item_id}.md"] = explanation_markdown(explain(rules, item_id))
     for name, text in pages.items():
-        data = text.encode()
-        write_atomic(folder / name, lambda stream, data=data: stream.write(data))
+        write_atomic(folder / name, functools.partial(_write_bytes, text.encode()))
     stdout.print(f"wrote {len(pages)} pages to {folder}")
+
+
+def _write_bytes(data: bytes, stream: BinaryIO) -> None:
+    stream.write(data)

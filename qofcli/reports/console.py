@@ -300,7 +300,7 @@ def _few(items: list[str]) -> str:
 
 def _comparison_table(comparison: Comparison, rows: pl.DataFrame) -> Table:
     table = Table(title="Indicators whose results change (a -> b)", title_justify="left")
-    headers = ("Unit" if comparison.key == "unit" else "Practice", "Indicator")
+    headers: tuple[str, ...] = ("Unit" if comparison.key == "unit" else "Practice", "Indicator")
     headers += ("Denom.", "Num.", "Achieved %", "Points", "Points change", "£", "£ change")
     for header in headers:
         table.add_column(header, justify="left" if header in headers[:2] else "right")
