@@ -24,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals could hold patient data
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: no <type> placeholders, examples kept as written
 )
 
 

@@ -37,7 +37,10 @@ class DiffTable(StrEnum):
 
 
 RulesetArg = Annotated[
-    str, typer.Argument(help="Shipped ruleset id or ruleset folder.", show_default=False)
+    str,
+    typer.Argument(
+        metavar="RULESET", help="Shipped ruleset id or ruleset folder.", show_default=False
+    ),
 ]
 
 
@@ -84,7 +87,15 @@ def diff(
     ] = False,
 ) -> None:
     """Compare two rulesets: indicators added, removed, renamed; points, thresholds, registers,
-    rule steps and cluster codes. With --extract, the figures under each and the change."""
+    rule steps and cluster codes, and the indicators each change affects. With --extract, the
+    figures under each and the change.
+
+    \b
+    Examples:
+      qof diff qof-2025-26 qof-2026-27
+      qof diff qof-2025-26 qof-2026-27 --extract EXTRACT -o diff.csv
+      qof diff qof-2026-27 ./my-icb-scheme --extract EXTRACT --patients -f json
+    """
     if extract is None and (patients or as_of):
         raise UsageError(f"{'--patients' if patients else '--as-of'} needs --extract EXTRACT")
     chosen = choose_format(fmt and fmt.value, output, list(DiffFormat), DiffFormat.table)

@@ -65,6 +65,11 @@ def patients(
     """Explain every patient on each indicator's register: status, reason and deciding rule.
 
     The output holds patient identifiers: write it only where patient data may be kept.
+
+    \b
+    Examples:
+      qof patients EXTRACT -i DM020 -s not_achieved -o dm020.csv
+      qof patients EXTRACT --worklist --as-of today -o worklist.xlsx
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")

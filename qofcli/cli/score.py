@@ -133,6 +133,13 @@ def score(
 
     £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
     needed for full points and the £ still available.
+
+    \b
+    Examples:
+      qof score sample_data
+      qof score EXTRACT --as-of today            # in-year: patients needed, £ left
+      qof score EXTRACT -o score.json            # format from the extension
+      qof score EXTRACT --by pcn -f csv --table indicators
     """
     chosen = choose_format(fmt and fmt.value, output, list(ScoreFormat), ScoreFormat.table)
     when = parse_as_of(as_of)
