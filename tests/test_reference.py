@@ -34,6 +34,15 @@ KNOWN_POINT_CHANGES = {
     **{("qof-2026-27", i): _CVD_REWEIGHT for i in ("DM036", "HYP010", "HYP011")},
     **{("qof-2026-27", i): _CD_MERGE for i in ("CD001", "CD002")},
 }
+_V51_POINTS = (
+    "2026/27 points from one source (medicus-suite 2026/27 rules), the only values that make the "
+    "2026/27 totals 582 and 437 clinical (qof-2026-27.md A2, §C)"
+)
+KNOWN_POINT_CHANGES |= {
+    ("qof-2026-27", "DM034"): _V51_POINTS + ": DM034 (from DM022) 4 -> 8",
+    ("qof-2026-27", "DM035"): _V51_POINTS + ": DM035 (from DM023) 2 -> 8",
+    ("qof-2026-27", "NDH003"): _V51_POINTS + ": NDH003 renumbers NDH002, 18 -> 20",
+}
 # (ruleset, indicator) -> reasons used that the 2023/24 predecessor did not list, and why.
 _KNOWN_NEW_REASONS_2025_26 = {
     ("qof-2025-26", "DM034"): (

@@ -9,6 +9,7 @@ from qofcli.cli import (  # noqa: F401 - registers commands
     clusters,
     diff,
     patients,
+    report,
     rulesets,
     score,
     synth,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -21,9 +24,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals could hold patient data
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help: no <type> placeholders, examples kept as written
 )
-stdout = Console()
+
+
+def _width() -> int | None:
+    """The terminal's width; a stable 120 when output is redirected (COLUMNS overrides)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if sys.stdout.isatty() else REDIRECTED_WIDTH
+
+
+REDIRECTED_WIDTH = 120
+stdout = Console(width=_width())
 stderr = Console(stderr=True)
 
 
@@ -48,6 +62,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        stdout.width = _width()  # type: ignore[assignment]  # None: follow the terminal
         try:
             return command(*args, **kwargs)
         except QofError as exc:
@@ -61,7 +76,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def progress(message: str):  # type: ignore[no-untyped-def]
+def progress(message: str) -> AbstractContextManager[object]:
     """A spinner on stderr while long work runs, only when a person is watching."""
     if stderr.is_terminal:
         return stderr.status(message)

@@ -33,6 +33,7 @@ def import_release(
     file: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="'PCD refset content by output' file from TRUD (tab-separated, with a header).",
             show_default=False,
         ),
@@ -55,7 +56,14 @@ def import_release(
     fmt: Annotated[ImportFormat, typer.Option("--format", "-f")] = ImportFormat.table,
 ) -> None:
     """Replace every cluster the ruleset holds that the release lists by the official codes,
-    in a complete copy of the ruleset folder; report clusters added, changed and kept."""
+    in a complete copy of the ruleset folder; report clusters added, changed and kept.
+
+    \b
+    Examples:
+      qof clusters import PCD_release.txt -r qof-2026-27 --out ./qof-2026-27-pcd --dry-run
+      qof clusters import PCD_release.txt -r qof-2026-27 --out ./qof-2026-27-pcd
+      qof score EXTRACT -r ./qof-2026-27-pcd
+    """
     if out is None and not dry_run:
         raise UsageError("give --out DIR for the imported ruleset, or --dry-run for the report")
     with progress("Reading the release"):

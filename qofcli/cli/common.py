@@ -8,9 +8,7 @@ from pathlib import Path
 
 from qofcli import api
 from qofcli.cli.app import stderr
-from qofcli.errors import UsageError
 from qofcli.extract import Extract
-from qofcli.reports.files import check_output_path
 from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.model import Ruleset
 
@@ -36,13 +34,3 @@ def warn_if_wrong_year(extract: Extract, *rulesets: Ruleset) -> None:
     message = api.wrong_year_warning(extract, *rulesets)
     if message:
         stderr.print(message, style="yellow", highlight=False, soft_wrap=True, markup=False)
-
-
-def check_output_options(fmt: str, output: Path | None) -> None:
-    """Refuse format/output mistakes before any work (a 1M-patient run takes a while)."""
-    if fmt == "table" and output is not None:
-        raise UsageError("--output needs --format csv, json or parquet")
-    if fmt == "parquet" and output is None:
-        raise UsageError("--format parquet needs --output FILE")
-    if output is not None:
-        check_output_path(output)

@@ -11,12 +11,13 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import check_output_options, warn_if_wrong_year
+from qofcli.cli.common import warn_if_wrong_year
 from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
-from qofcli.cli.score import emit
+from qofcli.cli.score import echo
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_diff
-from qofcli.reports.files import diff_document, frame_bytes, json_text
+from qofcli.reports.files import diff_document
+from qofcli.reports.formats import Result, choose_format, write_result
 from qofcli.ruleset.diff import CHANGE_FIELDS, RulesetDiff, diff_rulesets
 from qofcli.scoring.compare import Comparison
 
@@ -25,6 +26,7 @@ class DiffFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class DiffTable(StrEnum):
@@ -35,7 +37,10 @@ class DiffTable(StrEnum):
 
 
 RulesetArg = Annotated[
-    str, typer.Argument(help="Shipped ruleset id or ruleset folder.", show_default=False)
+    str,
+    typer.Argument(
+        metavar="RULESET", help="Shipped ruleset id or ruleset folder.", show_default=False
+    ),
 ]
 
 
@@ -57,7 +62,16 @@ def diff(
             help="With --extract: list patients whose status changes (holds patient ids).",
         ),
     ] = False,
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.table,
+    fmt: Annotated[
+        DiffFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table for people; json/csv for scripts; xlsx (every table, one sheet each). "
+            "Default: from the --output extension, else table.",
+            show_default=False,
+        ),
+    ] = None,
     table: Annotated[
         DiffTable | None,
         typer.Option(
@@ -73,10 +87,18 @@ def diff(
     ] = False,
 ) -> None:
     """Compare two rulesets: indicators added, removed, renamed; points, thresholds, registers,
-    rule steps and cluster codes. With --extract, the figures under each and the change."""
+    rule steps and cluster codes, and the indicators each change affects. With --extract, the
+    figures under each and the change.
+
+    \b
+    Examples:
+      qof diff qof-2025-26 qof-2026-27
+      qof diff qof-2025-26 qof-2026-27 --extract EXTRACT -o diff.csv
+      qof diff qof-2026-27 ./my-icb-scheme --extract EXTRACT --patients -f json
+    """
     if extract is None and (patients or as_of):
         raise UsageError(f"{'--patients' if patients else '--as-of'} needs --extract EXTRACT")
-    check_output_options(fmt.value, output)
+    chosen = choose_format(fmt and fmt.value, output, list(DiffFormat), DiffFormat.table)
     a, b = api.load_ruleset(ruleset_a), api.load_ruleset(ruleset_b)
     comparison = None
     if extract is None:
@@ -88,7 +110,7 @@ def diff(
             comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
         warn_if_wrong_year(data, a, b)
         structure = comparison.structure
-    _write(structure, comparison, fmt, table, output)
+    _write(structure, comparison, chosen, table, output)
     changed = comparison.changed if comparison is not None else not structure.empty
     if exit_code and changed:
         raise typer.Exit(1)
@@ -97,19 +119,36 @@ def diff(
 def _write(
     structure: RulesetDiff,
     comparison: Comparison | None,
-    fmt: DiffFormat,
+    fmt: str,
     table: DiffTable | None,
     output: Path | None,
 ) -> None:
-    if fmt is DiffFormat.table:
-        if output is not None:
-            raise UsageError("--output needs --format csv or json")
+    if fmt == DiffFormat.table:
         render_diff(structure, comparison, stdout)
         return
-    if fmt is DiffFormat.json:
-        emit(json_text(diff_document(structure, comparison)).encode(), output, "json")
-        return
-    emit(frame_bytes(_csv_table(structure, comparison, table), "csv"), output, "csv")
+    main = _csv_table(structure, comparison, table) if fmt == DiffFormat.csv else None
+    tables = _diff_tables(structure, comparison, main)
+    result = Result(
+        tables,
+        main=next(iter(tables)),
+        document=lambda: diff_document(structure, comparison),
+        currency=("pounds_a", "pounds_b", "pounds_change", "max_pounds_a", "max_pounds_b"),
+    )
+    write_result(result, fmt, output, echo)
+
+
+def _diff_tables(
+    structure: RulesetDiff, comparison: Comparison | None, main: pl.DataFrame | None
+) -> dict[str, pl.DataFrame]:
+    """The CSV's chosen table, or (for a workbook) every table the diff has."""
+    if main is not None:
+        return {"main": main}
+    tables = {"changes": _csv_table(structure, None, DiffTable.changes)}
+    if comparison is not None:
+        tables |= {"indicators": comparison.indicators, "units": comparison.units}
+        if comparison.patients is not None:
+            tables["patients"] = comparison.patients
+    return tables
 
 
 def _csv_table(

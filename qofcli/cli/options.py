@@ -15,6 +15,7 @@ from qofcli.ruleset import catalogue
 ExtractArg = Annotated[
     Path,
     typer.Argument(
+        metavar="EXTRACT",
         help="Extract folder holding patients and events (CSV or Parquet); "
         "see docs/extract-format.md.",
         show_default=False,

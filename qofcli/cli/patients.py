@@ -9,23 +9,18 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import check_output_options, ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
 from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, OutputOpt, RulesetOpt, parse_as_of
-from qofcli.cli.score import (
-    ListSizeOpt,
-    PointValueOpt,
-    PrevalenceOpt,
-    emit,
-    rates_from_options,
-)
+from qofcli.cli.score import ListSizeOpt, PointValueOpt, PrevalenceOpt, echo, rates_from_options
 from qofcli.errors import UsageError
-from qofcli.reports.files import frame_bytes
+from qofcli.reports.formats import Result, choose_format, write_result
 
 
 class PatientFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 @app.command()
@@ -44,7 +39,15 @@ def patients(
             "--status", "-s", help="Only achieved, not_achieved, pca or excluded (repeatable)."
         ),
     ] = None,
-    fmt: Annotated[PatientFormat, typer.Option("--format", "-f")] = PatientFormat.csv,
+    fmt: Annotated[
+        PatientFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, json, parquet or xlsx. Default: from the --output extension, else csv.",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOpt = None,
     map_file: MapOpt = None,
     worklist: Annotated[
@@ -62,10 +65,15 @@ def patients(
     """Explain every patient on each indicator's register: status, reason and deciding rule.
 
     The output holds patient identifiers: write it only where patient data may be kept.
+
+    \b
+    Examples:
+      qof patients EXTRACT -i DM020 -s not_achieved -o dm020.csv
+      qof patients EXTRACT --worklist --as-of today -o worklist.xlsx
     """
     if worklist and (indicator or status):
         raise UsageError("--worklist ranks every not-achieved indicator; drop --indicator/--status")
-    check_output_options(fmt.value, output)
+    chosen = choose_format(fmt and fmt.value, output, list(PatientFormat), PatientFormat.csv)
     when = parse_as_of(as_of)
     rules, data = ruleset_and_extract(ruleset, extract, when, map_file)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
@@ -75,4 +83,5 @@ def patients(
         else:
             frame = api.patient_outcomes(data, rules, when, indicator, status)
     warn_if_wrong_year(data, rules)
-    emit(frame_bytes(frame, fmt.value), output, fmt.value)
+    name = "worklist" if worklist else "patients"
+    write_result(Result({name: frame}, main=name), chosen, output, echo)

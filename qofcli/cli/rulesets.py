@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -24,7 +25,8 @@ from qofcli.ruleset.explain import explain, overview
 from qofcli.ruleset.model import Ruleset
 
 rulesets_app = typer.Typer(
-    help="List the shipped rulesets, or show how one register or indicator is decided.",
+    help="List the shipped rulesets, or show how one register or indicator is decided.\n\n"
+    "\b\nExamples:\n  qof rulesets\n  qof rulesets show qof-2026-27 DM020",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -41,7 +43,10 @@ class ShowFormat(StrEnum):
 def rulesets(ctx: typer.Context) -> None:
     """List shipped rulesets with QOF year, business-rules version, indicators and points.
 
-    Example: qof rulesets show qof-2026-27 DM020
+    \b
+    Examples:
+      qof rulesets
+      qof rulesets show qof-2026-27 DM020
     """
     if ctx.invoked_subcommand is None:
         loaded = [api.load_ruleset(ruleset_id) for ruleset_id in shipped_ruleset_ids()]
@@ -52,11 +57,15 @@ def rulesets(ctx: typer.Context) -> None:
 @user_errors
 def show(
     ruleset: Annotated[
-        str, typer.Argument(help="Shipped ruleset id or ruleset folder.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="RULESET", help="Shipped ruleset id or ruleset folder.", show_default=False
+        ),
     ],
     item: Annotated[
         str | None,
         typer.Argument(
+            metavar="ITEM",
             help="Indicator (or earlier id) or register, e.g. DM020 or DM_REG. "
             "Default: list them all.",
             show_default=False,
@@ -80,6 +89,7 @@ def show(
     fields in words, reasons with their official descriptions, points, thresholds, payment,
     confidence, source and the file each piece comes from.
 
+    \b
     Examples:
       qof rulesets show qof-2026-27 DM020
       qof rulesets show qof-2025-26 HYP_REG -f json
@@ -106,6 +116,9 @@ def write_reference_pages(rules: Ruleset, folder: Path) -> None:
     for item_id in [*rules.indicators, *rules.registers]:
         pages[f"{item_id}.md"] = explanation_markdown(explain(rules, item_id))
     for name, text in pages.items():
-        data = text.encode()
-        write_atomic(folder / name, lambda stream, data=data: stream.write(data))
+        write_atomic(folder / name, functools.partial(_write_bytes, text.encode()))
     stdout.print(f"wrote {len(pages)} pages to {folder}")
+
+
+def _write_bytes(data: bytes, stream: BinaryIO) -> None:
+    stream.write(data)

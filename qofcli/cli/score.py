@@ -10,7 +10,7 @@ import typer
 
 from qofcli import api
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import check_output_options, ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
 from qofcli.cli.options import (
     AsOfOpt,
     By,
@@ -21,10 +21,11 @@ from qofcli.cli.options import (
     RulesetOpt,
     parse_as_of,
 )
-from qofcli.errors import UsageError
 from qofcli.reports.console import render_score
-from qofcli.reports.files import frame_bytes, json_text, score_document, write_atomic
+from qofcli.reports.files import score_document
+from qofcli.reports.formats import Result, choose_format, write_result
 from qofcli.ruleset.model import Ruleset
+from qofcli.scoring.achievement import Score
 from qofcli.scoring.payment import Rates, rates_for, read_national_prevalence
 
 
@@ -33,6 +34,7 @@ class ScoreFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 class ScoreTable(StrEnum):
@@ -104,9 +106,15 @@ def score(
     ruleset: RulesetOpt = None,
     as_of: AsOfOpt = None,
     fmt: Annotated[
-        ScoreFormat,
-        typer.Option("--format", "-f", help="table for people; csv/json/parquet for scripts."),
-    ] = ScoreFormat.table,
+        ScoreFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table for people; csv/json/parquet for scripts; xlsx (every table, one sheet "
+            "each). Default: from the --output extension, else table.",
+            show_default=False,
+        ),
+    ] = None,
     table: Annotated[
         ScoreTable,
         typer.Option("--table", help="Which table csv/parquet output holds (json holds all)."),
@@ -125,8 +133,15 @@ def score(
 
     £ = points × £ per point × CPI × APDF (see README). With --as-of, also the patients still
     needed for full points and the £ still available.
+
+    \b
+    Examples:
+      qof score sample_data
+      qof score EXTRACT --as-of today            # in-year: patients needed, £ left
+      qof score EXTRACT -o score.json            # format from the extension
+      qof score EXTRACT --by pcn -f csv --table indicators
     """
-    check_output_options(fmt.value, output)
+    chosen = choose_format(fmt and fmt.value, output, list(ScoreFormat), ScoreFormat.table)
     when = parse_as_of(as_of)
     rules, data = ruleset_and_extract(ruleset, extract, when, map_file)
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
@@ -134,23 +149,17 @@ def score(
     with progress(f"Scoring {extract} with {rules.id}..."):
         result = api.score(data, rules, when, rates, by.value, claims)
     warn_if_wrong_year(data, rules)
-    if fmt is ScoreFormat.table:
-        if output is not None:
-            raise UsageError("--output needs --format csv, json or parquet")
+    if chosen == ScoreFormat.table:
         render_score(result, stdout)
         return
-    if fmt is ScoreFormat.json:
-        payload = json_text(score_document(result)).encode()
-    else:
-        payload = frame_bytes(getattr(result, table.value), fmt.value)
-    emit(payload, output, fmt.value)
+    write_result(score_result(result, table.value), chosen, output, echo)
 
 
-def emit(payload: bytes, output, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    """Write bytes to --output atomically, or to stdout for text formats."""
-    if output is None:
-        if fmt == "parquet":
-            raise UsageError("--format parquet needs --output FILE")
-        typer.echo(payload.decode(), nl=False)
-        return
-    write_atomic(output, lambda stream: stream.write(payload))
+def score_result(result: Score, table: str) -> Result:
+    """A score as the file formats see it: every table, `table` first for CSV/Parquet."""
+    tables = {name.value: getattr(result, name.value) for name in ScoreTable}
+    return Result(tables, main=table, document=lambda: score_document(result))
+
+
+def echo(text: str) -> None:
+    typer.echo(text, nl=False)

@@ -21,6 +21,11 @@ def validate(extract: ExtractArg, ruleset: RulesetOpt = None, map_file: MapOpt =
     Codes in no cluster of the ruleset are reported as a note, which leaves the exit code alone
     (real extracts carry many codes no QOF rule reads). Values that are NaN, infinite or outside
     their cluster's plausible range are warnings (the rules treat them as missing).
+
+    \b
+    Examples:
+      qof validate sample_data && qof score sample_data
+      qof validate EXPORT --map docs/mappings/events-with-bp-columns.toml
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     known = frozenset(code for c in rules.clusters.values() for code in c.codes)

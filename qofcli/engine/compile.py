@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
@@ -73,7 +74,7 @@ class Compiler:
         self, steps: tuple[m.Step, ...], leaf: Callable[[m.Step, m.Action], pl.Expr]
     ) -> pl.Expr:
         """The value of the first terminal action each patient reaches."""
-        builder = None
+        builder: Any = None  # a when/then chain; polars types its links differently
         for step in steps:
             holds = self.condition(step.when)
             for branch, action in ((holds, step.if_true), (~holds, step.if_false)):

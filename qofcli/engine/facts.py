@@ -12,11 +12,13 @@ date") are computed in a later, narrower stage over the same joined rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
 from qofcli.engine.dates import RunDates, ref_expr
 from qofcli.engine.summaries import (
+    Direction,
     KeySpec,
     Window,
     constant_window,
@@ -164,7 +166,7 @@ def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
         else:
             record_fields.append(field)
     keys = {
-        KeySpec(w, f.find, f.value)
+        KeySpec(w, _direction(f), f.value)
         for f, w in summary_fields
         if f.name in needs_value or f.name in needs_cluster
     }
@@ -265,7 +267,7 @@ def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -
         ordered = sorted(field.clusters, key=lambda c: _preference(field, c))
         values = [pl.col(_day_column(anchor.name, c + suffix, side)) for c in ordered]
         best = pl.max_horizontal(values) if side == "hi" else pl.min_horizontal(values)
-        cluster = pl.when(best.is_null()).then(pl.lit(ordered[0]))
+        cluster: Any = pl.when(best.is_null()).then(pl.lit(ordered[0]))
         for name, value in zip(ordered, values, strict=True):
             cluster = cluster.when(value == best).then(pl.lit(name))
         on_day = pl.col(anchor.name).is_not_null()
@@ -376,14 +378,15 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
     day = f"l{window}" if latest else f"f{window}"
     exprs = [extreme(day).alias(field.name)]
     if field.name in plan.needs_value or field.name in plan.needs_cluster:
-        key = KeySpec(window, field.find, field.value).column
+        key = KeySpec(window, _direction(field), field.value).column
         if field.prefer and not single:
             # The preferred cluster's record of the chosen day wins, whatever its value.
             rank = _rank_expr(field, plan)
-            order = {"descending": [latest, False], "nulls_last": True}
-            chosen = pl.col(key).sort_by([day, rank], **order).first()
-            exprs.append(chosen.alias(f"{field.name}.key"))
-            best = pl.col("cid").sort_by([day, rank], **order).first()
+            descending = [latest, False]
+            chosen = pl.col(key).sort_by([day, rank], descending=descending, nulls_last=True)
+            exprs.append(chosen.first().alias(f"{field.name}.key"))
+            best = pl.col("cid").sort_by([day, rank], descending=descending, nulls_last=True)
+            best = best.first()
         else:
             exprs.append(extreme(key).alias(f"{field.name}.key"))
             best = (
@@ -411,7 +414,7 @@ def _decoded(
     for field in fields:
         key = f"{field.name}.key"
         if field.name in plan.needs_value:
-            spec = KeySpec(window, field.find, field.value)
+            spec = KeySpec(window, _direction(field), field.value)
             extra.append(decode_value(pl.col(key), spec).alias(value_column(field.name)))
         if field.name in plan.needs_cluster:
             extra.append(_cluster_name(cluster_column(field.name), plan))
@@ -492,7 +495,7 @@ def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
     for field in stage:
         key = (tuple(sorted(cluster_keys(field))), field.bounds)
         if key not in by_key:
-            by_key[key] = _Source(len(by_key), key[0], field.bounds)  # type: ignore[arg-type]
+            by_key[key] = _Source(len(by_key), key[0], field.bounds)
         source_of[field.name] = by_key[key].id
     return list(by_key.values()), source_of
 
@@ -538,7 +541,7 @@ def _field_dates(
     return wide.select(
         PID,
         *(
-            _column_or_null(wide, f"{pick[f.find]}_{source_of[f.name]}", pl.Date).alias(f.name)
+            _column_or_null(wide, f"{pick[f.find]}_{source_of[f.name]}", pl.Date()).alias(f.name)
             for f in stage
         ),
     )
@@ -627,3 +630,8 @@ def _null_column(column: str) -> pl.Expr:
         else (pl.String if column.endswith(".cluster") else pl.Date)
     )
     return pl.lit(None, dtype=dtype).alias(column)
+
+
+def _direction(field: m.Field) -> Direction:
+    """The summary column a field reads: a count reads the latest day, like a latest field."""
+    return "earliest" if field.find == "earliest" else "latest"

@@ -109,7 +109,7 @@ def find_table(
     """Locate a table in any of its three forms (or the mapping's file); None if absent."""
     name = table.name
     mapped = mapping.get(table) if mapping else None
-    if mapped is not None and mapped.file is not None:
+    if mapping is not None and mapped is not None and mapped.file is not None:
         forms = [folder / mapped.file]
         if not forms[0].exists():
             raise ExtractLayoutError(

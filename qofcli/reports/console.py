@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -37,7 +39,7 @@ def render_score(score: Score, console: Console) -> None:
         console.print()
         console.print(_unit_line(unit, key), highlight=False)
         console.print(_register_table(registers.get((code,))))
-        console.print(_indicator_table(indicators.get((code,)), score.in_year))
+        console.print(_indicator_table(indicators.get((code,)), score.in_year, console.width))
         if (score.indicators["payment"] != "achievement").any():
             console.print(_PAYMENT_LEGEND, markup=False, highlight=False)
         if not score.indicators["computable"].all():
@@ -59,12 +61,13 @@ def render_score(score: Score, console: Console) -> None:
 
 def _rates_line(score: Score) -> str:
     rates = score.rates
-    prevalence = ", ".join(f"{r} {p:g}%" for r, p in sorted(rates.national_prevalence.items()))
+    known = len(rates.national_prevalence)
+    prevalence = f"known for {known} registers" if known else "none"
     overridden = f" (overridden: {', '.join(rates.overridden)})" if rates.overridden else ""
     return (
         f"£ per point {_money(rates.pound_per_point)}, national average list size "
-        f"{_count(rates.national_average_list_size)}, national prevalence: "
-        f"{prevalence or 'none'}{overridden}\n{rates.prevalence_basis}"
+        f"{_count(rates.national_average_list_size)}, national prevalence "
+        f"{prevalence}{overridden}\n{rates.prevalence_basis}"
     )
 
 
@@ -122,32 +125,51 @@ def _register_table(frame: pl.DataFrame | None) -> Table:
     return table
 
 
-def _indicator_table(frame: pl.DataFrame | None, in_year: bool) -> Table:
-    table = Table(title="Indicators", title_justify="left")
-    headers = ["Indicator", "Denom.", "Num.", "PCA", "Excl.", "Achieved %", "Range %", "Points"]
+def _indicator_table(frame: pl.DataFrame | None, in_year: bool, width: int) -> Table:
+    """Ids and numbers are never truncated: a terminal too narrow for every column loses the
+    least needed ones (£ max, the threshold range, exclusions, PCAs, £) instead."""
+    headers = ["Indicator", "Den.", "Num.", "PCA", "Excl.", "Ach. %", "Range", "Points"]
     headers += ["£", "£ max"] + (["Needed", "£ left"] if in_year else [])
-    for header in headers:
-        if header == "Indicator":  # never truncated: its marks (*, +, !) carry meaning
-            table.add_column(header, justify="left", no_wrap=True, min_width=8)
-        else:
-            table.add_column(header, justify="right")
-    for row in [] if frame is None else frame.to_dicts():
-        cells = [
-            row["indicator"] + _mark(row),
-            _count(row["denominator"]),
-            _count(row["numerator"]),
-            _count(row["pca"]),
-            _count(row["excluded"]),
-            _number(row["achievement"], 1) if row["computable"] else "n/c",
-            _range(row),
-            _points(row),
-            _money(row["pounds"]),
-            _money(row["max_pounds"]),
-        ]
-        if in_year:
-            cells += [_count(row["patients_needed"]), _money(row["pounds_remaining"])]
-        table.add_row(*cells)
+    rows = [_indicator_cells(row, in_year) for row in ([] if frame is None else frame.to_dicts())]
+    keep = list(range(len(headers)))
+    for droppable in [headers.index(h) for h in ("£ max", "Range", "Excl.", "PCA", "£")]:
+        if _table_width(headers, rows, keep) <= width:
+            break
+        keep.remove(droppable)
+    table = Table(
+        title="Indicators", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=0
+    )
+    for i in keep:
+        justify: Literal["left", "right"] = "left" if i == 0 else "right"
+        table.add_column(headers[i], justify=justify, no_wrap=True)
+    for cells in rows:
+        table.add_row(*(cells[i] for i in keep))
     return table
+
+
+def _table_width(headers: list[str], rows: list[list[str]], keep: list[int]) -> int:
+    """Width of a padding-0 SIMPLE_HEAD table: each column's widest cell, one space between
+    columns and one at each edge."""
+    widest = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in keep]
+    return sum(widest) + len(keep) + 1
+
+
+def _indicator_cells(row: dict[str, Any], in_year: bool) -> list[str]:
+    cells = [
+        row["indicator"] + _mark(row),
+        _count(row["denominator"]),
+        _count(row["numerator"]),
+        _count(row["pca"]),
+        _count(row["excluded"]),
+        _number(row["achievement"], 1) if row["computable"] else "n/c",
+        _range(row),
+        _points(row),
+        _money(row["pounds"]),
+        _money(row["max_pounds"]),
+    ]
+    if in_year:
+        cells += [_count(row["patients_needed"]), _money(row["pounds_remaining"])]
+    return cells
 
 
 # Marks in the indicator column for points that do not follow this year's achievement.
@@ -300,7 +322,7 @@ def _few(items: list[str]) -> str:
 
 def _comparison_table(comparison: Comparison, rows: pl.DataFrame) -> Table:
     table = Table(title="Indicators whose results change (a -> b)", title_justify="left")
-    headers = ("Unit" if comparison.key == "unit" else "Practice", "Indicator")
+    headers: tuple[str, ...] = ("Unit" if comparison.key == "unit" else "Practice", "Indicator")
     headers += ("Denom.", "Num.", "Achieved %", "Points", "Points change", "£", "£ change")
     for header in headers:
         table.add_column(header, justify="left" if header in headers[:2] else "right")

@@ -36,7 +36,7 @@ def check_output_path(path: Path) -> Path:
     return folder
 
 
-def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write to a temporary file beside `path`, then rename it into place."""
     folder = check_output_path(path)
     try:

@@ -60,12 +60,15 @@ def _manifest(ruleset_id: str) -> dict[str, Any]:
 
 def _manifest_chain(ruleset_id: str) -> list[dict[str, Any]]:
     """A shipped ruleset's manifest and those it extends, child first (dates are inherited)."""
-    chain, seen, current = [], set(), ruleset_id
+    chain: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    current: str | None = ruleset_id
     while current and current not in seen and (shipped_rulesets_dir() / current).is_dir():
         seen.add(current)
         manifest = _manifest(current)
         chain.append(manifest)
-        current = manifest.get("extends")
+        parent = manifest.get("extends")
+        current = parent if isinstance(parent, str) else None
     return chain
 
 

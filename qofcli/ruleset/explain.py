@@ -9,6 +9,7 @@ nothing here prints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,7 @@ def condition_words(ruleset: m.Ruleset, cond: m.Condition, seen: _Collected | No
     return words(cond)
 
 
-def _words(ruleset: m.Ruleset, seen: _Collected):  # type: ignore[no-untyped-def]
+def _words(ruleset: m.Ruleset, seen: _Collected) -> Callable[[m.Condition], str]:
     def field_name(name: str) -> str:
         if name not in _BUILTIN:
             seen.fields.setdefault(name)

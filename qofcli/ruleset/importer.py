@@ -166,8 +166,10 @@ def _decode(path: Path) -> tuple[str, str]:
 
 
 def _rows(lines: list[str], delimiter: str) -> list[list[str]]:
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    return list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, quoting=quoting))
+    text = io.StringIO("\n".join(lines))
+    if delimiter == "\t":
+        return list(csv.reader(text, delimiter=delimiter, quoting=csv.QUOTE_NONE))
+    return list(csv.reader(text, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL))
 
 
 def _unquote(row: list[str]) -> list[str]:
@@ -337,7 +339,7 @@ def _write_text(path: Path, text: str) -> None:
 def _check_copy_loads(temp: Path, folder: Path, out: Path) -> None:
     """The copy must load, and a relative `extends` must still find the same parent."""
     parent = _manifest(folder).get("extends")
-    if parent:
+    if isinstance(parent, str) and parent:
         try:
             found = find_ruleset_dir(parent, relative_to=temp)
         except QofError:

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -450,7 +450,8 @@ def _parse_field(name: str, body: Any, where: str) -> m.Field:
     prefer = _as_names(body["prefer"], f"{where}: prefer") if "prefer" in body else ()
     if set(prefer) - set(clusters):
         raise RulesetError(f"{where}: prefer may only list the field's own clusters")
-    return m.Field(name, find, clusters, bounds, value, description, where, **flags, prefer=prefer)
+    kind = cast(Literal["latest", "earliest", "count"], find)
+    return m.Field(name, kind, clusters, bounds, value, description, where, **flags, prefer=prefer)
 
 
 _FIELD_OPTIONS = ("value", "description", "with_value", "all_clusters", "prefer")

@@ -81,7 +81,9 @@ def no_claims() -> Claims:
 
 def paid_items(ruleset: Ruleset) -> dict[str, tuple[str, float]]:
     """Every paid item's id -> (payment, max points): indicators and protected registers."""
-    items = {i.id: (i.payment, i.points) for i in ruleset.indicators.values()}
+    items: dict[str, tuple[str, float]] = {
+        i.id: (i.payment, i.points) for i in ruleset.indicators.values()
+    }
     for register in ruleset.registers.values():
         if register.points > 0 and register.payment == "protected":
             items[register.indicator or register.id] = (register.payment, register.points)
