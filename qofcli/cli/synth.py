@@ -47,6 +47,12 @@ def synth(
 
     Every patient is made up. Dates follow the ruleset's payment period; registers have England's
     prevalence, and a few patients per rule branch reach every branch the ruleset's codes allow.
+
+    \b
+    Examples:
+      qof synth --out demo && qof score demo
+      qof synth -r qof-2025-26 --out year --patients 100000 --practices 10 --seed 7
+      qof synth --out in-year --as-of 2026-12-01
     """
     rules = api.load_ruleset(ruleset or default_ruleset_id())
     with progress(f"Generating {patients:,} patients..."):
