@@ -16,7 +16,7 @@ from qofcli.synth import generate
 
 RULESET = "qof-2026-27"
 REAL = Path(__file__).resolve().parents[2] / "shared/reference/nhsd-qof-2024-25/PREVALENCE_2425.csv"
-PATIENTS, PRACTICES, SEED = 24_000, 30, 11
+PATIENTS, PRACTICES, SEED = 60_000, 40, 11
 # PATIENT_LIST_TYPE: the list a register is divided by (age in whole years at the period end)
 MIN_AGE = {"TOTAL": 0, "06OV": 6, "16OV": 16, "17OV": 17, "18OV": 18, "50OV": 50}
 

@@ -88,7 +88,9 @@ def assign_templates(
         _count_registers(placed, diagnoses, on_register)
         used[take] = True
     free = pool[at:]
-    _assign_ordinary(ruleset, solver, pop, cal, rng, sink, realism, free, on_register, used)
+    _assign_ordinary(
+        ruleset, solver, pop, cal, rng, sink, realism, free, on_register, used, diagnoses
+    )
     pop.settle_exits()
     return used
 
@@ -104,6 +106,7 @@ def _assign_ordinary(
     free: np.ndarray,
     on_register: dict[str, int],
     used: np.ndarray,
+    diagnoses: dict[str, tuple[set[str], set[str]]],
 ) -> None:
     """Fill each disease register up to its real prevalence, weighting patients by age and
     practice. Patients a register already has count: targeted ones, and the comorbidities of
@@ -140,7 +143,7 @@ def _assign_ordinary(
         gets_care = rng.random(len(members)) < realism.ordinary["care"]
         for found, rows in ((cared or bare, gets_care), (bare or cared, ~gets_care)):
             placed = _realise_evenly(found, members[rows], pop, cal, rng, sink, realism, mode)
-            _count_registers(placed, {}, on_register)  # only registers the solver put them on
+            _count_registers(placed, diagnoses, on_register)
         used[members] = True
 
 
@@ -174,7 +177,7 @@ def _prevalence(ruleset: Ruleset, realism: Realism, register: str) -> float:
 
 def _count_registers(
     placed: list[tuple[Template, np.ndarray]],
-    diagnoses: dict[str, set[str]],
+    diagnoses: dict[str, tuple[set[str], set[str]]],
     on_register: dict[str, int],
 ) -> None:
     for template, members in placed:
@@ -182,16 +185,25 @@ def _count_registers(
             on_register[register] = on_register.get(register, 0) + len(members)
 
 
-def _registers_of(template: Template, diagnoses: dict[str, set[str]]) -> set[str]:
+def _registers_of(template: Template, diagnoses: dict[str, tuple[set[str], set[str]]]) -> set[str]:
     """Registers a template (probably) puts its patients on: those its solution went through,
     and those whose diagnosis clusters it records (a cohort such as MH1_REG reads MH_REG's)."""
     recorded = set().union(*template.clusters.values()) if template.clusters else set()
-    return set(template.registers) | {r for r, codes in diagnoses.items() if codes & recorded}
+    recorded_on = {
+        r
+        for r, (codes, resolved) in diagnoses.items()
+        if codes & recorded and not resolved & recorded
+    }
+    return (set(template.registers) | recorded_on) - set(template.off)
 
 
-def _diagnosis_clusters(ruleset: Ruleset, register: str, depth: int = 0) -> set[str]:
-    """Clusters a register's selecting branches need a record of (read with positive polarity)."""
+def _diagnosis_clusters(
+    ruleset: Ruleset, register: str, depth: int = 0
+) -> tuple[set[str], set[str]]:
+    """Clusters a register's selecting branches need a record of (read with positive polarity),
+    and those they need none of (resolved codes)."""
     out: set[str] = set()
+    against: set[str] = set()
 
     def walk(cond: m.Condition, truth: bool) -> None:
         match cond:
@@ -202,17 +214,17 @@ def _diagnosis_clusters(ruleset: Ruleset, register: str, depth: int = 0) -> set[
                 walk(item, not truth)
             case m.NamedCondition(name):
                 walk(ruleset.conditions[name].condition, truth)
-            case m.Has(f) | m.DateCompare(f, _, _) | m.ValueCompare(f, _, _) if truth:
+            case m.Has(f) | m.DateCompare(f, _, _) | m.Resolves(f, _):  # diagnoses, not values
                 if f in ruleset.fields:
-                    out.update(ruleset.fields[f].clusters)
+                    (out if truth else against).update(ruleset.fields[f].clusters)
             case m.OnRegister(other) if truth and other != register and depth < 4:
-                out.update(_diagnosis_clusters(ruleset, other, depth + 1))
+                out.update(_diagnosis_clusters(ruleset, other, depth + 1)[0])
 
     for path, _step, _truth, action in chain_leaves(ruleset.registers[register].rules):
         if action.kind == "select":
             for cond, truth in path:
                 walk(cond, truth)
-    return out
+    return out, against - out
 
 
 def _targets(ruleset: Ruleset) -> list[tuple[str, Path_]]:
@@ -274,6 +286,7 @@ def _templates(
     the first are dropped when they cannot be combined with the ones before."""
     found: dict[str, Template] = {}
     solver.wrong_side_share = mode.wrong_side_share
+    solver.plain = mode.register is not None
     attempts = int(settings["attempts"])
     for attempt in range(5 * attempts):  # hard paths get more tries until one is found
         if attempt >= attempts and found:

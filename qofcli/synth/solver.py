@@ -44,6 +44,7 @@ class World:
     banned: dict[str, set[str]] = field(default_factory=dict)
     sexes: set[str] = field(default_factory=lambda: set(SEXES))
     registers: set[str] = field(default_factory=set)  # registers the patient is put on
+    off: set[str] = field(default_factory=set)  # registers the patient is kept off
 
     def copy(self) -> World:
         return World(
@@ -55,6 +56,7 @@ class World:
             {k: set(v) for k, v in self.banned.items()},
             set(self.sexes),
             set(self.registers),
+            set(self.off),
         )
 
 
@@ -69,6 +71,7 @@ class Template:
     sexes: tuple[str, ...]
     ages: bool  # the rules constrain the age
     registers: frozenset[str]  # registers the patient is put on
+    off: frozenset[str]  # registers the patient is kept off
 
     def key(self) -> str:
         return repr((self.dates, sorted(self.clusters.items()), sorted(self.values.items())))
@@ -134,6 +137,7 @@ class Solver:
         self.achv = cal.end
         self.coded = {c.id for c in ruleset.clusters.values() if c.codes}
         self.wrong_side_share = 0.5  # set per use: targeted and ordinary patients differ
+        self.plain = False  # ordinary patients: not on a register means no diagnosis at all
         self.slot_clusters: dict[str, tuple[str, ...]] = {}
         self.depth = 0
         self.resolution_ops = _resolution_ops(ruleset)
@@ -168,7 +172,8 @@ class Solver:
             case m.AllOf(items):
                 if want:
                     return all(self.solve(w, i, True) for i in items)
-                return self.solve(w, rng.choice(items), False)
+                plain = [i for i in items if isinstance(i, m.Has)] if self.plain else []
+                return self.solve(w, rng.choice(plain or items), False)  # plain: no record
             case m.AnyOf(items):
                 if want:
                     return self.solve(w, rng.choice(items), True)
@@ -229,11 +234,13 @@ class Solver:
             return not want
         self.depth += 1
         try:
+            if self.plain and not want:  # off a register the ordinary way: the shortest route
+                leaves = [min(leaves, key=lambda leaf: len(leaf[0]))]
             solved = self.solve_path(w, self.rng.choice(leaves)[0])
         finally:
             self.depth -= 1
-        if solved and want:
-            w.registers.add(register)
+        if solved:
+            (w.registers if want else w.off).add(register)
         return solved
 
     def has(self, w: World, name: str, want: bool) -> bool:
@@ -379,6 +386,7 @@ class Solver:
             tuple(s for s in SEXES if s in w.sexes),
             any(v == DOB for v, *_ in w.dates),
             frozenset(w.registers),
+            frozenset(w.off),
         )
 
 
