@@ -170,7 +170,24 @@ SAME_DAY = [
     ),
 ]
 
-CASES = SMOK + CHOL + SAME_DAY
+LDL_DAY, LATER = date(2026, 6, 1), date(2026, 9, 1)
+VALUE_LESS = [
+    p(
+        "chol004_ldl_then_valueless",
+        "CHOL004: LDL 1.8 in the year, then an LDL code with no value: a record without a "
+        "result is not the latest LDL (with_value) -> achieved",
+        {"CHOL004": ACHIEVED},
+        events=[CHD, ev("LDLCCHOL_COD", LDL_DAY, 1.8), ev("LDLCCHOL_COD", LATER)],
+    ),
+    p(
+        "chol004_ldl_then_high",
+        "CHOL004: LDL 1.8, then a later LDL 2.5 (with a value): the later one decides -> not",
+        {"CHOL004": NOT_ACHIEVED},
+        events=[CHD, ev("LDLCCHOL_COD", LDL_DAY, 1.8), ev("LDLCCHOL_COD", LATER, 2.5)],
+    ),
+]
+
+CASES = SMOK + CHOL + SAME_DAY + VALUE_LESS
 
 
 @pytest.mark.parametrize("c", CASES, ids=case_id)
