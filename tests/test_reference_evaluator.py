@@ -54,19 +54,27 @@ def _load(ruleset_id: str) -> m.Ruleset:
     return load_ruleset(MINI if ruleset_id == "mini" else ruleset_id)
 
 
+class _Slice(m.Ruleset):
+    """A ruleset cut down to some indicators, with a short repr for Hypothesis' reports."""
+
+    def __repr__(self) -> str:
+        return f"<{self.id} sliced to {', '.join(self.indicators)}>"
+
+
 def ruleset_slice(ruleset: m.Ruleset, indicator_ids: tuple[str, ...]) -> m.Ruleset:
     """The indicators with only what they read: small extracts then hit every rule often."""
     used: set[tuple[str, str]] = set()
     for indicator_id in indicator_ids:
         used |= indicator_uses(ruleset, ruleset.indicators[indicator_id])
     names = {kind: {n for k, n in used if k == kind} for kind in ("register", "field", "condition")}
-    return replace(
+    sliced = replace(
         ruleset,
         indicators={i: ruleset.indicators[i] for i in indicator_ids},
         registers={k: v for k, v in ruleset.registers.items() if k in names["register"]},
         fields={k: v for k, v in ruleset.fields.items() if k in names["field"]},
         conditions={k: v for k, v in ruleset.conditions.items() if k in names["condition"]},
     )
+    return _Slice(**vars(sliced))
 
 
 # ---- what the generator draws from ---------------------------------------------------
@@ -85,18 +93,47 @@ def _refs(ruleset: m.Ruleset) -> list[m.DateRef]:
     return refs
 
 
-def _codes(ruleset: m.Ruleset) -> list[str]:
-    """A few codes of every cluster the slice reads, and every code shared by two of them."""
+def _codes(ruleset: m.Ruleset) -> dict[str, list[str]]:
+    """A few codes of every cluster the slice reads (with any code another cluster shares)."""
     clusters = sorted({c for f in ruleset.fields.values() for c in f.clusters})
-    picked: set[str] = set()
-    seen: dict[str, int] = {}
+    owners: dict[str, int] = {}
+    for cluster in clusters:
+        for code in ruleset.clusters[cluster].codes:
+            owners[code] = owners.get(code, 0) + 1
+    picked = {}
     for cluster in clusters:
         codes = ruleset.clusters[cluster].codes
-        picked |= {codes[i] for i in (0, len(codes) // 2, -1)[:CODES_PER_CLUSTER] if codes}
-        for code in codes:
-            seen[code] = seen.get(code, 0) + 1
-    picked |= {code for code, times in seen.items() if times > 1}
-    return sorted(picked)
+        if codes:
+            few = {codes[0], codes[len(codes) // 2], codes[-1]}
+            picked[cluster] = sorted(few | {c for c in codes if owners[c] > 1})
+    return picked
+
+
+def _expanded(ruleset: m.Ruleset, condition: m.Condition) -> list[m.Condition]:
+    atoms = []
+    for atom in iter_atoms(condition):
+        if isinstance(atom, m.NamedCondition):
+            atoms += _expanded(ruleset, ruleset.conditions[atom.name].condition)
+        else:
+            atoms.append(atom)
+    return atoms
+
+
+def _entry_clusters(ruleset: m.Ruleset) -> set[str]:
+    """Clusters that put patients on the slice's registers (diagnoses, drugs in the year):
+    read by `has` or compared with a named date in register rules; not resolutions."""
+    atoms = [
+        a for r in ruleset.registers.values() for s in r.rules for a in _expanded(ruleset, s.when)
+    ]
+    entry = {a.field for a in atoms if isinstance(a, m.Has)}
+    entry |= {
+        a.field for a in atoms if isinstance(a, m.DateCompare) and a.ref.base not in ruleset.fields
+    }
+    entry -= {a.field for a in atoms if isinstance(a, m.Resolves)}
+    entry -= {
+        a.field for a in atoms if isinstance(a, m.DateCompare) and a.ref.base in ruleset.fields
+    }
+    return {c for f in entry if f in ruleset.fields for c in ruleset.fields[f].clusters}
 
 
 def _values(ruleset: m.Ruleset) -> list[float | None]:
@@ -173,32 +210,41 @@ def _patient(draw: st.DrawFn, ruleset: m.Ruleset, achv: date, anchors: list[date
 
 @st.composite
 def _events(
-    draw: st.DrawFn, ruleset: m.Ruleset, row: dict, anchors: list[date], codes: list[str]
+    draw: st.DrawFn,
+    ruleset: m.Ruleset,
+    row: dict,
+    anchors: list[date],
+    codes: dict[str, list[str]],
 ) -> list[tuple]:
-    """0-10 events, dated on window bounds: named ones, the patient's own dates, or an earlier
-    event's date shifted by an offset the rules use (+-1 day)."""
+    """0-2 events per cluster (more often for the register's entry clusters), dated on window
+    bounds: named ones, the patient's own dates, or an earlier event's date shifted by an
+    offset the rules use (+-1 day), or anywhere from 3 years before PPSD to after PPED."""
     own = {"REG_DAT": row["registration_date"], "DOB": row["date_of_birth"]}
     own_days = [shift(own[r.base], r.offset) for r in _refs(ruleset) if r.base in own] or list(
         own.values()
     )
     field_offsets = _offsets(ruleset, set(ruleset.fields))
     values = _values(ruleset)
+    entry = _entry_clusters(ruleset)
     start = ruleset.period_start - timedelta(days=3 * 365)
     drawn: list[tuple] = []
-    for _ in range(draw(st.integers(0, 10))):
-        kind = draw(st.integers(0, 3))
-        if kind == 0 or (kind == 3 and not drawn):
-            day = draw(st.sampled_from(anchors))
-        elif kind == 1:
-            day = draw(st.sampled_from(own_days)) + timedelta(days=draw(st.integers(-1, 1)))
-        elif kind == 2:
-            day = draw(st.dates(start, ruleset.period_end + timedelta(days=30)))
-        else:
-            earlier = draw(st.sampled_from(drawn))[1]
-            offset = draw(st.sampled_from(field_offsets))
-            day = shift(earlier, offset) + timedelta(days=draw(st.integers(-1, 1)))
-        value = draw(st.one_of(st.sampled_from(values), st.floats(-10, 300)))
-        drawn.append((row["patient_id"], day, draw(st.sampled_from(codes)), value))
+    for cluster, cluster_codes in codes.items():
+        often = [0, 1, 1, 2] if cluster in entry else [0, 0, 0, 1, 2]
+        for _ in range(draw(st.sampled_from(often))):
+            kind = draw(st.integers(0, 3))
+            if kind == 0 or (kind == 3 and not drawn):
+                day = draw(st.sampled_from(anchors))
+            elif kind == 1:
+                day = draw(st.sampled_from(own_days)) + timedelta(days=draw(st.integers(-1, 1)))
+            elif kind == 2:
+                day = draw(st.dates(start, ruleset.period_end + timedelta(days=30)))
+            else:
+                earlier = draw(st.sampled_from(drawn))[1]
+                offset = draw(st.sampled_from(field_offsets))
+                day = shift(earlier, offset) + timedelta(days=draw(st.integers(-1, 1)))
+            value = draw(st.one_of(st.sampled_from(values), st.floats(-10, 300)))
+            code = draw(st.sampled_from(cluster_codes))
+            drawn.append((row["patient_id"], day, code, value))
     return drawn
 
 
