@@ -15,7 +15,9 @@ random (not derandomized) examples per case instead of the small fixed CI budget
 
 from __future__ import annotations
 
+import functools
 import os
+import tempfile
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,7 +30,8 @@ from hypothesis import strategies as st
 from qofcli.api import outcomes_from
 from qofcli.engine.dates import run_dates, shift
 from qofcli.engine.evaluate import evaluate
-from qofcli.engine.reference import OFF, ON, Outcome, evaluate_reference
+from qofcli.engine.facts import patient_facts
+from qofcli.engine.reference import OFF, ON, Outcome, _Evaluator, _Patient, evaluate_reference
 from qofcli.extract import extract_from_frames
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import iter_atoms
@@ -37,7 +40,8 @@ from qofcli.ruleset.loader import load_ruleset
 
 MINI = Path(__file__).parent / "fixtures" / "rulesets" / "mini"
 REAL = ("DM020", "DM021", "HYP010", "CD001", "DM037", "NDH003", "AST015", "SMOK002")
-CASES = [("mini", ("MINI001", "MINI002"))] + [("qof-2026-27", (i,)) for i in REAL]
+CASES = [("mini", ("MINI001", "MINI002")), ("vocab", ("VOCAB001",))]
+CASES += [("qof-2026-27", (i,)) for i in REAL]
 
 EXAMPLES = int(os.environ.get("QOF_REFERENCE_EXAMPLES", "0"))
 SETTINGS = settings(
@@ -50,8 +54,88 @@ SETTINGS = settings(
 CODES_PER_CLUSTER = 3
 
 
+# Every word of the vocabulary the real slices above do not use, on mini's clusters: counts
+# (distinct days, windows on REG_DAT and DOB), `value: highest`, `with_value`, `all_clusters`
+# with same-day fields, `prefer`, sex, `eq`, a field window on another field with an offset,
+# and EITHER_COD, a test-only cluster sharing its codes with IFCCHBAM_COD and SYSBP_COD but
+# with a narrower plausible range (one record, two clusters, one of them without a value).
+VOCAB_FILES = {
+    "ruleset.toml": f'id = "vocab"\nextends = "{MINI}"\n',
+    "clusters/EITHER_COD.csv": "code,term\n1049321000000109,HbA1c\n100151000000109,Systolic\n",
+    "clusters/SOURCES.csv": "cluster,status,version,repo,path,commit,rows,note\n"
+    "EITHER_COD,reconstructed,,,,,2,test only: codes of mini's IFCCHBAM_COD and SYSBP_COD\n",
+    "value_ranges.yaml": "IFCCHBAM_COD: {min: 10, max: 250}\nSYSBP_COD: {min: 40, max: 370}\n"
+    "EITHER_COD: {min: 50, max: 150}\n",
+    "fields.yaml": """
+HBA1C_TOP: {latest: IFCCHBAM_COD, value: highest}
+HBA1C_VALUED1: {earliest: IFCCHBAM_COD, with_value: true, after: PPED - 12 months}
+TESTS_SINCE_REG: {count: [IFCCHBAM_COD, EITHER_COD], on_or_after: REG_DAT}
+OLD_AGE_TESTS: {count: IFCCHBAM_COD, on_or_after: DOB + 80 years}
+INVITES: {count: DMINVITE_COD, after: PPSD, on_or_before: PPED}
+BP_DAY: {latest: [SYSBP_COD, BP_COD], with_value: true, all_clusters: true}
+SYS_LOW_DAY: {latest: SYSBP_COD, with_value: true, same_day: BP_DAY}
+SYS_HIGH_DAY: {latest: SYSBP_COD, value: highest, same_day: BP_DAY}
+EITHER: {latest: [EITHER_COD, IFCCHBAM_COD, SYSBP_COD]}
+EITHER_REV: {latest: [SYSBP_COD, IFCCHBAM_COD, EITHER_COD]}
+EITHER_PREF: {earliest: [IFCCHBAM_COD, EITHER_COD], prefer: [EITHER_COD]}
+FRAIL_PREF: {latest: [MILDFRAIL_COD, MODFRAIL_COD, SEVFRAIL_COD], prefer: [SEVFRAIL_COD]}
+A1C_AFTER_DIAG: {earliest: IFCCHBAM_COD, on_or_after: DM_DAT + 1 months}
+TWO_AFTER_DIAG: {earliest: [SYSBP_COD, IFCCHBAM_COD], on_or_after: DM_DAT}
+""",
+    "indicators/VOCAB001.yaml": """
+id: VOCAB001
+description: Every word of the vocabulary once
+register: DM_REG
+points: 1
+thresholds: {lower: 10, upper: 20}
+denominator:
+  - when: {all: [{sex: [I, U]}, {value: TESTS_SINCE_REG, ge: 2}]}
+    if_true: {reject: MDSEVFRAIL}
+    if_false: next
+  - when: {cluster: FRAIL_PREF, in: SEVFRAIL_COD}
+    if_true: {reject: DMMAX}
+    if_false: next
+  - when:
+      any:
+        - {value: HBA1C_TOP, eq: 58}
+        - {cluster: EITHER_REV, in: EITHER_COD}
+    if_true: select
+    if_false: next
+  - when: {any: [{value: SYS_LOW_DAY, lt: 140}, {value: OLD_AGE_TESTS, gt: 1}]}
+    if_true: select
+    if_false: next
+  - when: {date: A1C_AFTER_DIAG, on_or_before: REG_DAT + 3 months}
+    if_true: {reject: DMPCADEC}
+    if_false: next
+  - when: {all: [{value: INVITES, ge: 2}, {not: {cluster: EITHER_PREF, in: EITHER_COD}}]}
+    if_true: {reject: DMINVITE}
+    if_false: select
+numerator:
+  - when: {all: [{has: BP_DAY}, {value: SYS_HIGH_DAY, le: 150}]}
+    if_true: select
+    if_false: next
+  - when:
+      any:
+        - {all: [{value: EITHER, lt: 60}, {cluster: EITHER, in: IFCCHBAM_COD}]}
+        - {date: HBA1C_VALUED1, same_day: BP_DAY}
+        - {all: [{value: TWO_AFTER_DIAG, le: 60}, {cluster: TWO_AFTER_DIAG, in: SYSBP_COD}]}
+    if_true: select
+    if_false: reject
+""",
+}
+
+
+@functools.cache
 def _load(ruleset_id: str) -> m.Ruleset:
-    return load_ruleset(MINI if ruleset_id == "mini" else ruleset_id)
+    if ruleset_id == "mini":
+        return load_ruleset(MINI)
+    if ruleset_id == "vocab":
+        folder = Path(tempfile.mkdtemp(prefix="qof-vocab-"))
+        for name, text in VOCAB_FILES.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+        return load_ruleset(folder)
+    return load_ruleset(ruleset_id)
 
 
 class _Slice(m.Ruleset):
@@ -217,8 +301,9 @@ def _events(
     codes: dict[str, list[str]],
 ) -> list[tuple]:
     """0-2 events per cluster (more often for the register's entry clusters), dated on window
-    bounds: named ones, the patient's own dates, or an earlier event's date shifted by an
-    offset the rules use (+-1 day), or anywhere from 3 years before PPSD to after PPED."""
+    bounds: named ones, the patient's own dates, one of 1-3 busy days of the patient (records
+    of several clusters on one day), an earlier event's date shifted by an offset the rules
+    use (+-1 day), or anywhere from 3 years before PPSD to after PPED."""
     own = {"REG_DAT": row["registration_date"], "DOB": row["date_of_birth"]}
     own_days = [shift(own[r.base], r.offset) for r in _refs(ruleset) if r.base in own] or list(
         own.values()
@@ -228,16 +313,19 @@ def _events(
     entry = _entry_clusters(ruleset)
     start = ruleset.period_start - timedelta(days=3 * 365)
     drawn: list[tuple] = []
+    busy = draw(st.lists(st.sampled_from(anchors + own_days), min_size=1, max_size=3))
     for cluster, cluster_codes in codes.items():
         often = [0, 1, 1, 2] if cluster in entry else [0, 0, 0, 1, 2]
         for _ in range(draw(st.sampled_from(often))):
-            kind = draw(st.integers(0, 3))
-            if kind == 0 or (kind == 3 and not drawn):
+            kind = draw(st.integers(0, 5))
+            if kind == 0 or (kind == 5 and not drawn):
                 day = draw(st.sampled_from(anchors))
             elif kind == 1:
                 day = draw(st.sampled_from(own_days)) + timedelta(days=draw(st.integers(-1, 1)))
             elif kind == 2:
                 day = draw(st.dates(start, ruleset.period_end + timedelta(days=30)))
+            elif kind in (3, 4):  # one of the patient's busy days: same-day ties
+                day = draw(st.sampled_from(busy))
             else:
                 earlier = draw(st.sampled_from(drawn))[1]
                 offset = draw(st.sampled_from(field_offsets))
@@ -362,3 +450,67 @@ def test_reference_reads_the_readme_examples() -> None:
     assert got[("P2", "DM_ELDER_REG")] == Outcome(ON, None, "rule 1")
     assert got[("P3", "DM_ELDER_REG")] == Outcome(OFF, None, "rule 1")
     assert ("P3", "MINI002") not in got  # not on the indicator's register: no outcome
+
+
+# ---- disagreements the comparison found, fixed in the engine -----------------------------
+
+
+def _one_patient(events: list[tuple[date, str, float | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A diabetic woman born 1950 (on mini's DM_REG), with these events."""
+    patients = _patient_frame(
+        [
+            {
+                "patient_id": "P0",
+                "practice_code": "A00001",
+                "date_of_birth": date(1950, 1, 1),
+                "sex": "F",
+                "registration_date": date(2000, 1, 1),
+                "deregistration_date": None,
+                "death_date": None,
+            }
+        ]
+    )
+    rows = [("P0", date(2010, 1, 1), "111552007", None)]
+    rows += [("P0", day, code, value) for day, code, value in events]
+    return patients, _event_frame(rows)
+
+
+def _facts_both(events: list, names: tuple[str, ...]) -> tuple[dict, dict]:
+    """The named fields' (date, value, cluster) from the engine and from the reference."""
+    ruleset = _load("vocab")  # mini (PPSD 2024-04-01, PPED 2025-03-31) plus VOCAB_FILES
+    patients, frame = _one_patient(events)
+    extract = extract_from_frames(patients, frame)
+    dates = run_dates(ruleset, None)
+    row = patient_facts(extract, ruleset, dates).collect().to_dicts()[0]
+    engine = {n: (row[n], row[f"{n}.value"], row[f"{n}.cluster"]) for n in names}
+    evaluator = _Evaluator(ruleset, dates.named)
+    person = _Patient(patients.to_dicts()[0], 75, frame.to_dicts())
+    reference = {}
+    for n in names:
+        fact = evaluator.fact(person, n)
+        reference[n] = (fact.day, fact.value, fact.cluster)
+    return engine, reference
+
+
+HBA1C, SYSBP = "1049321000000109", "100151000000109"  # IFCCHBAM_COD (and EITHER_COD), SYSBP_COD
+
+
+def test_same_day_lowest_value_wins_over_listing_in_a_window_on_another_field() -> None:
+    """README "Same-day ties": the lowest value of the day, whatever cluster it came from;
+    `prefer` alone ranks clusters first. TWO_AFTER_DIAG = earliest [SYSBP_COD, IFCCHBAM_COD]
+    on or after DM_DAT: HbA1c 50 and systolic 120 on 2025-03-01 give 50 from IFCCHBAM_COD
+    (the engine took the listed-first cluster's 120 before the fix)."""
+    day = date(2025, 3, 1)
+    engine, reference = _facts_both([(day, HBA1C, 50.0), (day, SYSBP, 120.0)], ("TWO_AFTER_DIAG",))
+    assert engine == reference == {"TWO_AFTER_DIAG": (day, 50.0, "IFCCHBAM_COD")}
+
+
+def test_equal_same_day_records_of_two_clusters_go_to_the_cluster_listed_first() -> None:
+    """One HbA1c code in IFCCHBAM_COD and EITHER_COD, value 100 (plausible in both): a tie.
+    EITHER lists EITHER_COD first, EITHER_REV lists IFCCHBAM_COD first; the listed order
+    decides, as it does after `prefer` (the engine took the alphabetically first before)."""
+    day = date(2025, 3, 1)
+    engine, reference = _facts_both([(day, HBA1C, 100.0)], ("EITHER", "EITHER_REV"))
+    assert engine["EITHER"] == reference["EITHER"] == (day, 100.0, "EITHER_COD")
+    # no rule reads EITHER_REV's value, so the engine does not compute it: compare the rest
+    assert engine["EITHER_REV"][::2] == reference["EITHER_REV"][::2] == (day, "IFCCHBAM_COD")
