@@ -31,7 +31,7 @@ from qofcli.api import outcomes_from
 from qofcli.engine.dates import run_dates, shift
 from qofcli.engine.evaluate import evaluate
 from qofcli.engine.facts import patient_facts
-from qofcli.engine.reference import OFF, ON, Outcome, _Evaluator, _Patient, evaluate_reference
+from qofcli.engine.reference import OFF, ON, Outcome, evaluate_reference, reference_fields
 from qofcli.extract import extract_from_frames
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import iter_atoms
@@ -483,12 +483,8 @@ def _facts_both(events: list, names: tuple[str, ...]) -> tuple[dict, dict]:
     dates = run_dates(ruleset, None)
     row = patient_facts(extract, ruleset, dates).collect().to_dicts()[0]
     engine = {n: (row[n], row[f"{n}.value"], row[f"{n}.cluster"]) for n in names}
-    evaluator = _Evaluator(ruleset, dates.named)
-    person = _Patient(patients.to_dicts()[0], 75, frame.to_dicts())
-    reference = {}
-    for n in names:
-        fact = evaluator.fact(person, n)
-        reference[n] = (fact.day, fact.value, fact.cluster)
+    facts = reference_fields(extract, ruleset, names)
+    reference = {n: (f.day, f.value, f.cluster) for (_, n), f in facts.items()}
     return engine, reference
 
 

@@ -95,32 +95,47 @@ def evaluate_reference(
     patients on their register."""
     named = run_dates(ruleset, as_of).named
     evaluator = _Evaluator(ruleset, named)
-    patients = extract.patients.collect().to_dicts()
-    events_of: dict[str, list[dict[str, Any]]] = {}
-    for event in extract.events.collect().to_dicts():
-        events_of.setdefault(event["patient_id"], []).append(event)
     results: dict[tuple[str, str], Outcome] = {}
-    for row in patients:
-        if not _registered_on(row, named["ACHV"]):
-            continue
-        patient = _Patient(row, _age_on(row["date_of_birth"], named["ACHV"]), [])
-        patient.events = [
-            e
-            for e in events_of.get(row["patient_id"], [])
-            if e["date"] is not None and e["date"] <= named["ACHV"]
-        ]
+    for patient in _population(extract, named["ACHV"]):
+        row = patient.row
         for register_id in ruleset.registers:
-            outcome = evaluator.register(patient, register_id)
-            results[(row["patient_id"], register_id)] = outcome
+            results[(row["patient_id"], register_id)] = evaluator.register(patient, register_id)
         for indicator in ruleset.indicators.values():
             if not indicator.computed or indicator.register is None:
                 continue
             if evaluator.register(patient, indicator.register).status != ON:
                 continue
-            outcome = evaluator.indicator(patient, indicator)
-            if outcome is not None:
-                results[(row["patient_id"], indicator.id)] = outcome
+            decided = evaluator.indicator(patient, indicator)
+            if decided is not None:
+                results[(row["patient_id"], indicator.id)] = decided
     return results
+
+
+def reference_fields(
+    extract: Extract, ruleset: m.Ruleset, names: tuple[str, ...], as_of: date | None = None
+) -> dict[tuple[str, str], Fact]:
+    """The named fields of every patient of the population on ACHV (for questions about one
+    field's meaning; the engine computes a field's value only when a rule reads it)."""
+    named = run_dates(ruleset, as_of).named
+    evaluator = _Evaluator(ruleset, named)
+    found = {}
+    for patient in _population(extract, named["ACHV"]):
+        for name in names:
+            found[(patient.row["patient_id"], name)] = evaluator.fact(patient, name)
+    return found
+
+
+def _population(extract: Extract, achv: date) -> list[_Patient]:
+    """The patients registered on ACHV, each with their events up to it."""
+    events_of: dict[str, list[dict[str, Any]]] = {}
+    for event in extract.events.collect().to_dicts():
+        if event["date"] is not None and event["date"] <= achv:
+            events_of.setdefault(event["patient_id"], []).append(event)
+    return [
+        _Patient(row, _age_on(row["date_of_birth"], achv), events_of.get(row["patient_id"], []))
+        for row in extract.patients.collect().to_dicts()
+        if _registered_on(row, achv)
+    ]
 
 
 def _registered_on(row: dict[str, Any], achv: date) -> bool:
