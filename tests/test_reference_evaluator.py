@@ -285,7 +285,7 @@ def _patient(draw: st.DrawFn, ruleset: m.Ruleset, achv: date, anchors: list[date
     return {
         "practice_code": "A00001",
         "date_of_birth": born,
-        "sex": draw(st.sampled_from(["F", "M", "I", "U"])),
+        "sex": draw(st.sampled_from(["F", "M", "I", "U", None])),
         "registration_date": max(registered, born),
         "deregistration_date": draw(st.sampled_from(exit_days)),
         "death_date": draw(st.sampled_from(exit_days)),
