@@ -116,3 +116,15 @@ def test_listing_still_works() -> None:
     result = run("rulesets")
     assert result.exit_code == 0
     assert "qof-2025-26" in result.stdout and "(default)" in result.stdout
+
+
+def test_reference_pages_in_docs_are_current(tmp_path: Path) -> None:
+    """docs/rulesets/qof-2026-27 is generated; regenerate it after changing the ruleset:
+    qof rulesets show qof-2026-27 --markdown docs/rulesets/qof-2026-27"""
+    committed = Path(__file__).resolve().parents[1] / "docs" / "rulesets" / "qof-2026-27"
+    result = run("rulesets", "show", "qof-2026-27", "--markdown", tmp_path / "fresh")
+    assert result.exit_code == 0, result.output
+    fresh = {p.name: p.read_text() for p in (tmp_path / "fresh").glob("*.md")}
+    stale = {p.name: p.read_text() for p in committed.glob("*.md")}
+    assert sorted(stale) == sorted(fresh), "pages added or removed: regenerate docs/rulesets"
+    assert [n for n in fresh if fresh[n] != stale[n]] == [], "stale pages: regenerate"
