@@ -81,6 +81,9 @@ EITHER_PREF: {earliest: [IFCCHBAM_COD, EITHER_COD], prefer: [EITHER_COD]}
 FRAIL_PREF: {latest: [MILDFRAIL_COD, MODFRAIL_COD, SEVFRAIL_COD], prefer: [SEVFRAIL_COD]}
 A1C_AFTER_DIAG: {earliest: IFCCHBAM_COD, on_or_after: DM_DAT + 1 months}
 TWO_AFTER_DIAG: {earliest: [SYSBP_COD, IFCCHBAM_COD], on_or_after: DM_DAT}
+A1C_ON_EITHER_DAY: {latest: IFCCHBAM_COD, value: highest, same_day: EITHER}
+EITHER_VALUED: {latest: [IFCCHBAM_COD, SYSBP_COD], with_value: true}
+A1C_ON_VALUED_DAY: {latest: IFCCHBAM_COD, with_value: true, same_day: EITHER_VALUED}
 """,
     "indicators/VOCAB001.yaml": """
 id: VOCAB001
@@ -114,11 +117,19 @@ numerator:
   - when: {all: [{has: BP_DAY}, {value: SYS_HIGH_DAY, le: 150}]}
     if_true: select
     if_false: next
-  - when:
-      any:
-        - {all: [{value: EITHER, lt: 60}, {cluster: EITHER, in: IFCCHBAM_COD}]}
-        - {date: HBA1C_VALUED1, same_day: BP_DAY}
-        - {all: [{value: TWO_AFTER_DIAG, le: 60}, {cluster: TWO_AFTER_DIAG, in: SYSBP_COD}]}
+  - when: {all: [{value: EITHER, lt: 60}, {cluster: EITHER, in: IFCCHBAM_COD}]}
+    if_true: select
+    if_false: next
+  - when: {date: HBA1C_VALUED1, same_day: BP_DAY}
+    if_true: select
+    if_false: next
+  - when: {all: [{value: TWO_AFTER_DIAG, le: 60}, {cluster: TWO_AFTER_DIAG, in: SYSBP_COD}]}
+    if_true: select
+    if_false: next
+  - when: {value: A1C_ON_EITHER_DAY, ge: 58}
+    if_true: select
+    if_false: next
+  - when: {value: A1C_ON_VALUED_DAY, lt: 48}
     if_true: select
     if_false: reject
 """,
