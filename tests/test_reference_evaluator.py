@@ -39,7 +39,7 @@ from qofcli.ruleset.dependencies import indicator_uses
 from qofcli.ruleset.loader import load_ruleset
 
 MINI = Path(__file__).parent / "fixtures" / "rulesets" / "mini"
-REAL = ("DM020", "DM021", "HYP010", "CD001", "DM037", "NDH003", "AST015", "SMOK002")
+REAL = ("DM020", "DM021", "HYP010", "CD001", "DM037", "NDH003", "AST015", "SMOK002", "VI002")
 CASES = [("mini", ("MINI001", "MINI002")), ("vocab", ("VOCAB001",))]
 CASES += [("qof-2026-27", (i,)) for i in REAL]
 
@@ -257,6 +257,15 @@ def _named_anchors(ruleset: m.Ruleset, achv: date) -> list[date]:
     return sorted(days)
 
 
+def _birth_anchors(ruleset: m.Ruleset, achv: date) -> list[date]:
+    named = {**ruleset.dates, "ACHV": achv}
+    atoms = [a for c in _conditions(ruleset) for a in _expanded(ruleset, c)]
+    refs = [a.ref for a in atoms if isinstance(a, m.DateCompare) and a.field == "DOB"]
+    return sorted(
+        {d for r in refs if r.base in named for d in _near(shift(named[r.base], r.offset))}
+    )
+
+
 def _offsets(ruleset: m.Ruleset, bases: set[str]) -> list[m.Offset | None]:
     found = {r.offset for r in _refs(ruleset) if r.base in bases}
     return sorted(found | {None}, key=str)
@@ -287,9 +296,12 @@ def extracts(draw: st.DrawFn, ruleset: m.Ruleset) -> tuple[pl.DataFrame, pl.Data
 def _patient(draw: st.DrawFn, ruleset: m.Ruleset, achv: date, anchors: list[date]) -> dict:
     age = draw(st.one_of(st.sampled_from(_ages(ruleset)), st.integers(0, 100)))
     born = shift(achv, m.Offset(-age, "years")) + timedelta(days=draw(st.integers(-1, 1)))
-    if draw(st.integers(0, 9)) == 0:  # a leap-day birth near that age
+    shape = draw(st.integers(0, 9))
+    if shape == 0:  # a leap-day birth near that age
         year = next(y for y in range(born.year, born.year - 8, -1) if y % 4 == 0)
         born = date(year, 2, 29)
+    elif shape in (1, 2):  # born on a bound of `{date: DOB, ...}`: cohorts by age in months
+        born = min(draw(st.sampled_from(_birth_anchors(ruleset, achv) or anchors)), achv)
     long_ago = date(2000, 1, 1)
     registered = draw(st.sampled_from([long_ago, long_ago, *anchors]))
     exit_days = [None] * 6 + _near(achv) + anchors
