@@ -5,7 +5,8 @@ events of background activity per patient), then times in fresh processes:
 
 - floor: Polars reads the events and keeps the latest date per (patient, code): the least work
   any rule engine must do;
-- `qof score`, `qof patients` and, when available, `qof diff --extract` with the newest ruleset.
+- `qof score`, `qof patients` and, when available, `qof diff --extract` with the newest ruleset
+  (the extract is generated for that ruleset's year).
 
 Wall time and peak resident memory of each process are reported as a Markdown table.
 
@@ -21,6 +22,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from qofcli.ruleset.catalogue import default_ruleset_id
+
+RULESET = default_ruleset_id()  # the newest shipped ruleset
 
 MEASURE = """
 import resource, subprocess, sys, time
@@ -67,6 +72,8 @@ def ensure_extract(folder: Path, patients: int, events_per_patient: float) -> fl
     subprocess.run(
         qof(
             "synth",
+            "--ruleset",
+            RULESET,
             "--out",
             str(folder),
             "--patients",
@@ -93,13 +100,29 @@ def run(sizes: list[int], out: Path, events_per_patient: float) -> list[dict[str
         row: dict[str, object] = {"patients": size, "synth_s": round(synth_seconds, 1)}
         timings = {
             "floor": [sys.executable, "-c", FLOOR, str(folder)],
-            "score": qof("score", str(folder), "--format", "csv", "--output", str(out / "s.csv")),
+            "score": qof(
+                "score",
+                str(folder),
+                "--ruleset",
+                RULESET,
+                "--format",
+                "csv",
+                "--output",
+                str(out / "s.csv"),
+            ),
             "patients": qof(
-                "patients", str(folder), "--format", "parquet", "--output", str(out / "p.parquet")
+                "patients",
+                str(folder),
+                "--ruleset",
+                RULESET,
+                "--format",
+                "parquet",
+                "--output",
+                str(out / "p.parquet"),
             ),
         }
         if has_diff():
-            timings["diff"] = qof("diff", "qof-2025-26", "qof-2025-26", "--extract", str(folder))
+            timings["diff"] = qof("diff", RULESET, RULESET, "--extract", str(folder))
         for name, command in timings.items():
             wall, peak = measure(command)
             row[f"{name}_s"], row[f"{name}_gb"] = round(wall, 1), round(peak, 2)

@@ -192,9 +192,19 @@ def synthesise(
     fmt: str = "parquet",
     events_per_patient: float = 8.0,
     overwrite: bool = False,
+    as_of: date | None = None,
 ) -> None:
-    """Write a synthetic extract for the ruleset's year using its real cluster codes."""
+    """Write a synthetic extract for the ruleset's year using its real cluster codes, taken on
+    ``as_of`` (default: a quarter after the period end, or today if earlier)."""
     from qofcli import synth
+    from qofcli.ruleset.catalogue import today
+
+    as_of = as_of or synth.default_as_of(ruleset, today())
+    if as_of < ruleset.period_start:
+        raise UsageError(
+            f"--as-of {as_of} is before {ruleset.id}'s payment period starts "
+            f"({ruleset.period_start}); choose a later date"
+        )
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is a file; give a folder (it is created if absent)")
@@ -209,6 +219,7 @@ def synthesise(
         ruleset,
         noise_codes=_noise_codes(),
         events_per_patient=events_per_patient,
+        as_of=as_of,
     )
     synth.write_extract(extract, out_dir, fmt, overwrite=overwrite)  # type: ignore[arg-type]
 

@@ -233,6 +233,8 @@ def options_cases(x: Path, tmp: Path) -> dict[str, tuple[list[object], str]]:
     (tmp / "bad.toml").write_text("[events\n")
     (tmp / "protected.csv").write_text("practice_code,indicator,points\nA81001,DM020,3\n")
     (tmp / "prevalence.csv").write_text("register,prevalence\nNOPE_REG,6.5\n")
+    (tmp / "fraction.csv").write_text("register,prevalence\nDM_REG,0.065\n")
+    (tmp / "twice.csv").write_text("register,prevalence\nDM_REG,6.4\nDM_REG,6.5\n")
     score = ["score", x, "-r", RULESET]
     return {
         "as_of_not_a_date": ([*score, "--as-of", "31/03/2026"], "--as-of"),
@@ -255,6 +257,16 @@ def options_cases(x: Path, tmp: Path) -> dict[str, tuple[list[object], str]]:
             [*score, "--national-prevalence", tmp / "prevalence.csv"],
             "NOPE_REG",
         ),
+        "prevalence_as_a_fraction": (
+            [*score, "--national-prevalence", tmp / "fraction.csv"],
+            "DM_REG 0.065 looks like a fraction",
+        ),
+        "prevalence_given_twice": (
+            [*score, "--national-prevalence", tmp / "twice.csv"],
+            "DM_REG is given twice",
+        ),
+        "point_value_overflows": ([*score, "--point-value", "1e308"], "--point-value"),
+        "list_size_zero": ([*score, "--list-size", "0"], "--list-size"),
         "protected_not_protected": (
             [*score, "--protected-points", tmp / "protected.csv"],
             "DM020",
@@ -295,6 +307,10 @@ OPTION_CASES = [
     "table_to_file",
     "prevalence_file_missing",
     "prevalence_unknown_register",
+    "prevalence_as_a_fraction",
+    "prevalence_given_twice",
+    "point_value_overflows",
+    "list_size_zero",
     "protected_not_protected",
     "map_missing",
     "map_not_toml",

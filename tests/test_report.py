@@ -414,7 +414,7 @@ def test_html_renders_with_charts_in_chromium(html_report: Path, tmp_path: Path)
     assert image.size == (1000, 6000)
     pixels = np.asarray(image, dtype=np.int16)
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
-    assert _near(pixels, charts.GREEN) > 300  # achieved points bars
+    assert _near(pixels, charts.GREEN) > 100  # achieved points bars (the in-year sample earns few)
     assert _near(pixels, charts.MAXIMUM) > 3000  # available points bars
     assert _near(pixels, charts.BAND) > 3000  # England's middle 80% / threshold bands
     assert _near(pixels, charts.PRACTICE, 20) > 100  # the practice's prevalence dots

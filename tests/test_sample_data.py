@@ -1,9 +1,13 @@
-"""The bundled sample_data/: reproducible from its script, valid, and rich enough that the real
-engine reaches every rule branch of every shipped indicator (except branches that need clusters
-no public source has, which are listed and checked to stay unreached)."""
+"""The bundled sample_data/: reproducible from its script and valid; and the generator behind it
+rich enough that the real engine reaches every rule branch of every indicator of the script's
+ruleset (except branches that need clusters no public source has, which are listed and checked
+to stay unreached). The sample is taken part-way through the year, so branch coverage is
+checked on the same generator's full-year extract (taken a quarter after the period ends)."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -16,17 +20,25 @@ from qofcli.ruleset import model as m
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
+SCRIPT = ROOT / "scripts" / "make_sample_data.sh"
 SAMPLE_COMMAND = ("--patients", "3000", "--practices", "2", "--seed", "20250404")
 
-# Indicator groups whose every reachable branch the synthetic generator reaches: all of them
-# (DM by the scenario tables of qofcli/synth.py, the rest by its ruleset-driven layer).
-COVERED_GROUPS = (
-    "AF", "AST", "BP", "CHD", "CHOL", "COPD", "CS", "DEM",
-    "DM", "HF", "HYP", "MH", "NDH", "SMOK", "STIA", "VI",
-)  # fmt: skip
+
+def script_setting(name: str) -> str:
+    """A NAME=value line of the script (RULESET, AS_OF)."""
+    found = re.search(rf"^{name}=(\S+)$", SCRIPT.read_text(), flags=re.MULTILINE)
+    assert found, f"{SCRIPT} must set {name}=<value> on a line of its own"
+    return found.group(1)
+
+
+def script_ruleset() -> str:
+    """The ruleset the script generates sample_data/ for (its RULESET= line)."""
+    return script_setting("RULESET")
+
 
 # Spot checks of the computed unreachable branches (see `unreachable_branches`): these fire
-# only on codes of clusters marked `missing` in rulesets/qof-2025-26/clusters/SOURCES.csv.
+# only on codes of clusters marked `missing` in the ruleset's clusters/SOURCES.csv (checked
+# only while the script generates for qof-2025-26, whose missing clusters these are).
 NEEDS_MISSING_CLUSTERS = {
     ("DM012", "denominator 1", "excluded"): "AMPL/AMPR/CONABL/CONABR_COD",
     ("DM012", "denominator 3", "pca"): "FEPU_COD",
@@ -46,7 +58,18 @@ def _truths(can_be_true: bool, can_be_false: bool) -> frozenset[bool]:
 
 
 def unreachable_branches(ruleset: m.Ruleset) -> set[tuple[str, str, str]]:
-    """(indicator, rule, status) of branches no extract can reach with the ruleset's codes.
+    """(indicator, rule, status) of branches no extract can reach with the ruleset's codes."""
+    return _reachability(ruleset)[0]
+
+
+def empty_registers(ruleset: m.Ruleset) -> set[str]:
+    """Registers no extract can fill with the ruleset's codes (e.g. every diagnosis cluster is
+    `missing`): CAN_REG and EP_REG in qof-2025-26."""
+    return {r for r in ruleset.registers if not _reachability(ruleset)[1](r)}
+
+
+def _reachability(ruleset: m.Ruleset):  # noqa: ANN202 - (unreachable branches, selects)
+    """Unreachable (indicator, rule, status) branches, and whether a register can select anyone.
 
     A field whose clusters all have no codes never has a record (a count field counts 0), so
     each condition has a set of possible truth values; a branch is reachable if its register can
@@ -112,7 +135,7 @@ def unreachable_branches(ruleset: m.Ruleset) -> set[tuple[str, str, str]]:
 
     out = set()
     for ind in ruleset.indicators.values():
-        on = selects(ind.register)
+        on = ind.register in ruleset.registers and selects(ind.register)
         denominator = leaves(ind.denominator)
         into = on and any(ok and a.kind == "select" for _, a, ok in denominator)
         for step, action, ok in denominator:
@@ -124,50 +147,60 @@ def unreachable_branches(ruleset: m.Ruleset) -> set[tuple[str, str, str]]:
             if not (into and ok):
                 status = "achieved" if action.kind == "select" else "not_achieved"
                 out.add((ind.id, f"numerator {step.number}", status))
-    return out
+    return out, selects
 
 
 @pytest.fixture(scope="module")
 def ruleset():
-    return api.load_ruleset("qof-2025-26")
+    return api.load_ruleset(script_ruleset())
 
 
 @pytest.fixture(scope="module")
-def reached(ruleset) -> pl.DataFrame:
-    """Every branch of the code book with the number of sample patients it decided."""
-    evaluation = evaluate(load_extract(SAMPLE), ruleset)
+def full_year(ruleset, tmp_path_factory) -> Path:
+    """The sample's generator and settings, extracted a quarter after the period ends."""
+    patients, practices, seed = (int(SAMPLE_COMMAND[i]) for i in (1, 3, 5))
+    folder = tmp_path_factory.mktemp("full-year") / "extract"
+    taken = ruleset.period_end + timedelta(days=90)
+    api.synthesise(ruleset, folder, patients, practices, seed, "parquet", as_of=taken)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reached(ruleset, full_year: Path) -> pl.DataFrame:
+    """Every branch of the code book with the number of full-year patients it decided."""
+    evaluation = evaluate(load_extract(full_year), ruleset)
     outcomes = api.outcomes_from(evaluation)
     counts = outcomes.group_by("indicator", "rule", "status").len()
-    covered = [i.id for i in ruleset.indicators.values() if i.group in COVERED_GROUPS]
-    return (
-        evaluation.outcomes.filter(pl.col("indicator").is_in(covered))
-        .join(counts, on=["indicator", "rule", "status"], how="left")
-        .with_columns(pl.col("len").fill_null(0))
-    )
+    return evaluation.outcomes.join(
+        counts, on=["indicator", "rule", "status"], how="left"
+    ).with_columns(pl.col("len").fill_null(0))
 
 
 def test_sample_data_is_what_the_script_makes(tmp_path: Path, ruleset) -> None:
     """sample_data/ must be regenerated (scripts/make_sample_data.sh) when the generator changes."""
-    api.synthesise(ruleset, tmp_path / "fresh", 3000, 2, 20250404, "csv")
+    patients, practices, seed = (int(SAMPLE_COMMAND[i]) for i in (1, 3, 5))
+    taken = date.fromisoformat(script_setting("AS_OF"))
+    api.synthesise(ruleset, tmp_path / "fresh", patients, practices, seed, "csv", as_of=taken)
     for name in ("patients.csv", "events.csv", "practices.csv"):
         assert (tmp_path / "fresh" / name).read_bytes() == (SAMPLE / name).read_bytes(), name
-    script = (ROOT / "scripts" / "make_sample_data.sh").read_text()
+    script = SCRIPT.read_text()
+    assert '--ruleset "$RULESET" --as-of "$AS_OF"' in script
     assert " ".join(SAMPLE_COMMAND) in script
 
 
-def test_sample_data_has_no_validation_errors(ruleset) -> None:
+def test_sample_data_validates_clean(ruleset) -> None:
+    """`qof validate sample_data && qof score sample_data` works: no error, no warning."""
     known = frozenset(code for c in ruleset.clusters.values() for code in c.codes)
-    report = validate_extract(SAMPLE, known_codes=known)
-    assert report.errors == ()
-
-
-def test_every_group_is_covered(ruleset) -> None:
-    assert set(COVERED_GROUPS) == {i.group for i in ruleset.indicators.values()}
+    taken = date.fromisoformat(script_setting("AS_OF"))
+    report = validate_extract(SAMPLE, known_codes=known, today=taken)
+    assert report.errors == () and report.warnings == ()
+    assert report.exit_code == 0
 
 
 def test_unreachable_branches_are_computed(ruleset) -> None:
     unreachable = unreachable_branches(ruleset)
-    assert set(NEEDS_MISSING_CLUSTERS) <= unreachable
+    if ruleset.id == "qof-2025-26":
+        assert set(NEEDS_MISSING_CLUSTERS) <= unreachable
     assert ("HYP008", "numerator 1", "achieved") not in unreachable
 
 
@@ -194,7 +227,8 @@ def test_unreachable_branches_stay_unreached(reached: pl.DataFrame, ruleset) -> 
 def test_both_practices_score(ruleset) -> None:
     score = api.score(load_extract(SAMPLE), ruleset)
     assert score.practices.height == 2
-    covered = sorted({i.register for i in ruleset.indicators.values() if i.group in COVERED_GROUPS})
+    empty = empty_registers(ruleset)
+    covered = sorted({i.register for i in ruleset.indicators.values()} - empty)
     sizes = score.registers.filter(pl.col("register").is_in(covered))["size"]
     assert sizes.len() == 2 * len(covered) and (sizes > 0).all()
     assert (
@@ -203,19 +237,22 @@ def test_both_practices_score(ruleset) -> None:
     ).all()
 
 
-# Disease registers no extract can fill with the ruleset's public codes (their only diagnosis
-# or drug clusters are `missing`): CAN_COD, and EPILDRUG_COD for the epilepsy register.
-EMPTY_REGISTERS = ("CAN_REG", "EP_REG")
+def test_empty_registers_are_computed(ruleset) -> None:
+    """CAN_COD, and EPILDRUG_COD for the epilepsy register, have no public codes in 2025/26."""
+    if ruleset.id == "qof-2025-26":
+        assert {"CAN_REG", "EP_REG"} <= empty_registers(ruleset)
+    assert "HYP_REG" not in empty_registers(ruleset)
 
 
 def test_every_disease_register_has_patients_in_every_practice(ruleset) -> None:
     evaluation = evaluate(load_extract(SAMPLE), ruleset)
+    empty = empty_registers(ruleset)
     for register in ruleset.registers.values():
         if not register.prevalence:
             continue
         column = f"reg:{register.id}"
         per_practice = evaluation.patients.group_by("practice_code").agg(pl.col(column).sum())
-        if register.id in EMPTY_REGISTERS:
+        if register.id in empty:
             assert per_practice[column].sum() == 0, register.id
         else:
             assert per_practice.height == 2 and (per_practice[column] > 0).all(), register.id

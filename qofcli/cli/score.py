@@ -95,7 +95,12 @@ def rates_from_options(
     ruleset: Ruleset, point_value: float | None, list_size: float | None, prevalence: Path | None
 ) -> Rates:
     """The ruleset's payment figures with the what-if options laid over them."""
-    table = read_national_prevalence(prevalence, list(ruleset.registers)) if prevalence else None
+    shipped = ruleset.payment.national_prevalence
+    table = (
+        read_national_prevalence(prevalence, list(ruleset.registers), shipped)
+        if prevalence
+        else None
+    )
     return rates_for(ruleset, point_value, list_size, table)
 
 

@@ -79,7 +79,8 @@ def json_text(document: Any) -> str:
 def _clean(value: Any) -> Any:
     """JSON has no NaN; round floats so outputs are stable across platforms."""
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 4)
+        # JSON has no NaN or Infinity either: both are written as null.
+        return round(value, 4) if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -43,6 +43,12 @@ class Rates:
     pounds_estimate: bool = False  # True when that is not the payment year's own figure
 
 
+# What-if figures beyond these are mistakes (QOF pays ~£228 a point; the national average list
+# is ~10,000), and far larger ones overflow £ to infinity.
+MAX_POINT_VALUE = 100_000
+MAX_LIST_SIZE = 10_000_000
+
+
 def rates_for(
     ruleset: Ruleset,
     point_value: float | None = None,
@@ -51,9 +57,12 @@ def rates_for(
 ) -> Rates:
     """The ruleset's [payment] figures, with what-if overrides laid over them."""
     payment = ruleset.payment
-    for name, value in (("--point-value", point_value), ("--list-size", list_size)):
-        if value is not None and not (value > 0 and math.isfinite(value)):
-            raise UsageError(f"{name} {value:g} must be a positive number")
+    for name, value, most in (
+        ("--point-value", point_value, MAX_POINT_VALUE),
+        ("--list-size", list_size, MAX_LIST_SIZE),
+    ):
+        if value is not None and not (0 < value <= most):
+            raise UsageError(f"{name} {value:g} must be a positive number up to {most:,}")
     prevalence = dict(payment.national_prevalence)
     prevalence.update(national_prevalence or {})
     overridden = [
@@ -105,12 +114,33 @@ def prevalence_basis(ruleset: Ruleset, from_file: Sequence[str] = ()) -> tuple[s
     return text, estimate
 
 
-def read_national_prevalence(path: Path, registers: Sequence[str]) -> dict[str, float]:
-    """A CSV `register,prevalence` (% of the whole list); every problem names the file."""
+def read_national_prevalence(
+    path: Path, registers: Sequence[str], shipped: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """A CSV `register,prevalence` (% of the whole list); every problem names the file.
+
+    A figure 20 times below the ruleset's own for that register (or below 0.05% where the
+    ruleset has none) is refused as a fraction given for a percentage: 0.065 for 6.5% would
+    make £ a hundred times too high.
+    """
     where = f"--national-prevalence {path}"
     found: dict[str, float] = {}
+    lines: dict[str, int] = {}
     for line, row in read_rows(path, where, ["register", "prevalence"]):
-        found[_register_cell(row, line, where, registers)] = _prevalence_cell(row, line, where)
+        register = _register_cell(row, line, where, registers)
+        if register in found:
+            raise UsageError(
+                f"{where} line {line}: {register} is given twice (line {lines[register]} too); "
+                "keep one row per register"
+            )
+        value = _prevalence_cell(row, line, where)
+        floor = (shipped or {}).get(register, 1.0) / 20
+        if value < floor:
+            raise UsageError(
+                f"{where} line {line}: {register} {value:g} looks like a fraction; give a "
+                f"percentage of the whole list (e.g. {value * 100:g} for {value * 100:g}%)"
+            )
+        found[register], lines[register] = value, line
     return found
 
 
