@@ -389,10 +389,15 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
             best = best.first()
         else:
             exprs.append(extreme(key).alias(f"{field.name}.key"))
+            # Equal records of several clusters: the one listed first (a stable choice).
             best = (
                 pl.col("cid")
                 if single
-                else (pl.col("cid").sort_by(key, descending=latest, nulls_last=True).first())
+                else pl.col("cid")
+                .sort_by(
+                    [key, _rank_expr(field, plan)], descending=[latest, False], nulls_last=True
+                )
+                .first()
             )
         if field.name in plan.needs_cluster:
             exprs.append(best.alias(cluster_column(field.name)))
@@ -574,11 +579,15 @@ def _record_detail(
         how="inner",
     )
     ranked = on_day.with_columns(_rank_expr(field, plan).alias("rank"))
-    ordered = ranked.sort(
-        [PID, "rank", "value", "cid"],
-        descending=[False, False, field.value == "highest", False],
-        nulls_last=True,
+    # `prefer` puts its clusters before any value; without it the value decides and the
+    # listed order only breaks ties (rulesets/README.md, "Same-day ties").
+    highest = field.value == "highest"
+    by, descending = (
+        (["rank", "value"], [False, highest])
+        if field.prefer
+        else (["value", "rank"], [highest, False])
     )
+    ordered = ranked.sort([PID, *by], descending=[False, *descending], nulls_last=True)
     return (
         ordered.group_by(PID, maintain_order=True)
         .first()
