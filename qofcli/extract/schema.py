@@ -48,10 +48,6 @@ class Table:
     columns: tuple[Column, ...]
 
     @property
-    def required_columns(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.required)
-
-    @property
     def schema(self) -> pl.Schema:
         return pl.Schema({c.name: c.dtype for c in self.columns})
 

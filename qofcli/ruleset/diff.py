@@ -14,7 +14,6 @@ from typing import Any
 from qofcli.ruleset import model as m
 from qofcli.ruleset.dependencies import affected_by, uses_by_indicator
 
-KINDS = ("indicator", "register", "cluster", "field", "condition", "reason", "payment", "date")
 CHANGE_FIELDS = ("kind", "id", "change", "attribute", "before", "after", "affects")
 # Changes to these kinds of item are traced to the indicators that read them.
 _TRACED = ("register", "cluster", "field", "condition", "reason")
