@@ -202,12 +202,13 @@ def _spark_score(
         from qofcli import spark
     except ImportError:
         raise UsageError("--engine spark needs PySpark: pip install 'qofcli[spark]'") from None
-    session = spark.start_session(master)
-    tables = spark.read_extract(session, path)
-    scored = spark.score(
-        tables.patients, tables.events, rules, when, rates, claims, tables.practices
-    )
-    return scored.to_local(by)
+    with spark.spark_errors():
+        session = spark.start_session(master)
+        tables = spark.read_extract(session, path)
+        scored = spark.score(
+            tables.patients, tables.events, rules, when, rates, claims, tables.practices
+        )
+        return scored.to_local(by)
 
 
 def score_result(result: Score, table: str) -> Result:

@@ -10,6 +10,15 @@ Importing this package needs PySpark; nothing in the core imports it.
 """
 
 from qofcli.spark.folders import SparkExtract, read_extract, start_session
-from qofcli.spark.score import SparkScore, score, spark_type
+from qofcli.spark.score import SparkJobFailed, SparkScore, score, spark_errors, spark_type
 
-__all__ = ["SparkExtract", "SparkScore", "read_extract", "score", "spark_type", "start_session"]
+__all__ = [
+    "SparkExtract",
+    "SparkJobFailed",
+    "SparkScore",
+    "read_extract",
+    "score",
+    "spark_errors",
+    "spark_type",
+    "start_session",
+]

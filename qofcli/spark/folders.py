@@ -18,8 +18,6 @@ from qofcli.errors import UsageError
 from qofcli.extract import EVENTS, PATIENTS, PRACTICES
 from qofcli.extract.load import TableFile, check_folder, find_table, missing_table_error
 
-LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
-
 
 @dataclass(frozen=True)
 class SparkExtract:
@@ -40,13 +38,15 @@ def start_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .appName("qofcli")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.ui.enabled", "false")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}")
+        .config("spark.log.level", "ERROR")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
-    if shuffle_partitions is not None:
-        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    # A few practice groups per core balance uneven practice sizes; 200 (Spark's default)
+    # mostly schedules empty tasks for a small extract.
+    partitions = shuffle_partitions or 4 * spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     return spark
 
 

@@ -12,20 +12,23 @@ the task, so a custom ruleset folder need not exist on the executors.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 import pyarrow as pa
 from polars._typing import PolarsDataType
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from qofcli import api
-from qofcli.errors import UsageError
+from qofcli.errors import ExtractError, QofError, RulesetError, UsageError
 from qofcli.extract import EVENTS, PATIENTS, PRACTICES, Extract, extract_from_frames
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score, assemble
@@ -55,12 +58,13 @@ class SparkScore:
     reasons: DataFrame
     domains: DataFrame
     patients: DataFrame | None
+    tagged: DataFrame  # all of them as rows (table name, one struct per table), persisted
     empty: Score  # the local engine's score of an empty extract: ruleset, dates, rates
     shapes: dict[str, pl.DataFrame]  # each table empty, with the local engine's columns and types
 
     def to_local(self, by: str = "practice") -> Score:
         """Collect to the driver as the local engine's Score, rolled up `by` practice/pcn/all."""
-        tables = {name: self.collect(name) for name in PER_PRACTICE}
+        tables = self.collect(*PER_PRACTICE)
         added = [c for c in summarise(self.empty.indicators, [PRACTICE]).columns if c != PRACTICE]
         per_practice = assemble(
             self.empty.evaluation,
@@ -73,16 +77,48 @@ class SparkScore:
         )
         return roll_up(per_practice, by)
 
-    def collect(self, name: str) -> pl.DataFrame:
-        """One table on the driver, with the local engine's types and row order."""
-        frame = self.patients if name == PATIENTS_TABLE else getattr(self, name)
-        if frame is None:
-            raise UsageError("patient outcomes were not requested: call score(..., patients=True)")
+    def collect(self, *names: str) -> dict[str, pl.DataFrame]:
+        """Tables on the driver (one Spark job), with the local engine's types and row order."""
+        unknown = [n for n in names if n not in self.shapes]
+        if unknown:
+            raise UsageError(
+                f"no table {', '.join(unknown)} in this Spark score (patient outcomes need "
+                "score(..., patients=True)); choose from " + ", ".join(self.shapes)
+            )
+        wanted = self.tagged.where(F.col(TAG).isin(list(names))).select(TAG, *names)
+        rows = _polars(wanted.toArrow())
+        return {name: self._table(rows, name) for name in names}
+
+    def _table(self, rows: pl.DataFrame, name: str) -> pl.DataFrame:
         like = self.shapes[name]
-        collected = pl.from_arrow(frame.toArrow())
-        assert isinstance(collected, pl.DataFrame)
-        typed = collected.cast(like.schema).select(like.columns)
+        table = rows.filter(pl.col(TAG) == name).select(pl.col(name).struct.unnest())
+        typed = table.cast(like.schema).select(like.columns)
         return typed.sort(_sort_keys(name), maintain_order=True)
+
+
+class SparkJobFailed(QofError):
+    """A Spark job failed for a reason outside the rules (memory, lost executor, files)."""
+
+    exit_code = 1
+
+
+@contextmanager
+def spark_errors() -> Iterator[None]:
+    """Re-raise a qofcli error raised inside a Spark task as itself (one line, its exit code);
+    any other Spark failure as one line naming its cause."""
+    try:
+        yield
+    except (PySparkException, Py4JError) as exc:
+        text = str(exc)
+        for line in reversed(text.splitlines()):
+            for kind in (UsageError, ExtractError, RulesetError):
+                prefix = f"{kind.__module__}.{kind.__name__}: "
+                if line.startswith(prefix):
+                    raise kind(line.removeprefix(prefix)) from None
+        first = next(
+            (line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__
+        )
+        raise SparkJobFailed(f"Spark job failed: {first[:300]}; see the Spark logs") from None
 
 
 def score(
@@ -123,6 +159,7 @@ def score(
     return SparkScore(
         **{name: split[name] for name in PER_PRACTICE},
         patients=split.get(PATIENTS_TABLE),
+        tagged=tagged,
         empty=empty,
         shapes=shapes,
     )
