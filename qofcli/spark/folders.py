@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,12 @@ def start_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .config("spark.ui.enabled", "false")
         .config("spark.log.level", "ERROR")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # One Polars thread per Spark task: the task is the unit of parallelism.
+        .config("spark.executorEnv.POLARS_MAX_THREADS", "1")
     )
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # Local workers run this interpreter (with qofcli), not whatever `python3` is on PATH.
+        builder = builder.config("spark.pyspark.python", sys.executable)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     # A few practice groups per core balance uneven practice sizes; 200 (Spark's default)

@@ -148,7 +148,7 @@ def score(
         shapes[PATIENTS_TABLE] = api.patient_outcomes(_empty_extract(), ruleset, as_of)
     spark_schema = _tagged_schema(shapes)
     job = _PracticeJob(ruleset, as_of, rates, claims, practice_rows, patients, spark_schema)
-    people, events = _cogroup_inputs(spark_patients, spark_events, practice_rows)
+    people, events = _cogroup_inputs(spark_patients, spark_events, ruleset, practice_rows)
     tagged = (
         people.groupBy(PRACTICE)
         .cogroup(events.groupBy(PRACTICE))
@@ -226,10 +226,13 @@ def _key(name: str) -> Column:
 
 
 def _cogroup_inputs(
-    patients: DataFrame, events: DataFrame, practice_rows: pl.DataFrame | None
+    patients: DataFrame, events: DataFrame, ruleset: Ruleset, practice_rows: pl.DataFrame | None
 ) -> tuple[DataFrame, DataFrame]:
     """Patients (plus one marker row per listed practice, so practices without patients are
-    scored too) and events carrying their patient's practice_code, both keyed alike."""
+    scored too) and events carrying their patient's practice_code, both keyed alike.
+
+    Events whose code is in none of the ruleset's clusters are dropped before the shuffle: the
+    engine's first step drops them too (engine/facts.py), and they are most of an extract."""
     _require(patients, PATIENTS.name, [c.name for c in PATIENTS.columns if c.required])
     _require(events, EVENTS.name, [c.name for c in EVENTS.columns if c.required])
     people = patients.withColumns(
@@ -239,16 +242,19 @@ def _cogroup_inputs(
     owners = patients.select(
         _key("patient_id").alias("_owner"), _key(PRACTICE).alias("_owner_practice")
     ).where(F.col("_owner").isNotNull())
+    spark = patients.sparkSession
+    codes = sorted({code for cluster in ruleset.clusters.values() for code in cluster.codes})
+    known = spark.createDataFrame(pa.table({"_known_code": pa.array(codes, pa.string())}))
+    relevant = events.join(F.broadcast(known), _key("code") == F.col("_known_code"), "left_semi")
     keyed = (
-        events.withColumn("patient_id", _key("patient_id"))
+        relevant.withColumn("patient_id", _key("patient_id"))
         .join(owners, F.col("patient_id") == F.col("_owner"))
         .withColumnRenamed("_owner_practice", PRACTICE)
         .drop("_owner")
     )
     if practice_rows is not None and practice_rows.height:
-        spark = patients.sparkSession
-        codes = practice_rows.select(PRACTICE).unique()
-        markers = spark.createDataFrame(codes.to_arrow()).withColumn(_MARKER, F.lit(True))
+        listed = practice_rows.select(PRACTICE).unique().to_arrow()
+        markers = spark.createDataFrame(listed).withColumn(_MARKER, F.lit(True))
         people = people.unionByName(markers, allowMissingColumns=True)
     return people, keyed
 
