@@ -1,0 +1,301 @@
+-- QOF 2026/27 (business rules v51): DM020, DM021, DM036, HYP010, HYP011 and BP002 per practice,
+-- hand-written from the rule texts, independent of qofcli's engine. HYP010/HYP011 are 2025/26's
+-- HYP008/HYP009 renumbered in v51 with moderate/severe frailty excluded.
+--
+-- Inputs (views the caller creates, see benchmarks/duckdb_six.py):
+--   patients(patient_id, practice_code, date_of_birth, registration_date,
+--            deregistration_date, death_date)
+--   events(patient_id, date, code, value)
+--   clusters(cluster, code)           the ruleset's clusters/*.csv, one row per code
+--   value_ranges(cluster, lo, hi)     the ruleset's plausible values (value_ranges.yaml)
+-- Parameters: $ppsd, $pped (payment period), $achv (achievement date, PPED unless --as-of).
+--
+-- Semantics (rule texts; rulesets/README.md is their prose form):
+--   population = registered on ACHV (registered on/before it, neither deregistered nor dead
+--   on/before it); age = whole years on ACHV; only events on/before ACHV exist; a value that is
+--   NaN, infinite or outside its cluster's plausible range is missing; "in the 12 months leading
+--   up to and including PPED" is date > PPED - 12 months; the latest record of a day with several
+--   is the lowest value, a valued record before a value-less one.
+--
+-- Output: one row per practice and indicator: register, denominator (achieved + not achieved),
+-- numerator, pca, excluded.
+
+WITH
+-- Window bounds, all anchored on PPED (or PPSD) as the rules write them.
+p AS (
+    SELECT
+        $ppsd::DATE AS ppsd,
+        $pped::DATE AS pped,
+        $achv::DATE AS achv,
+        ($pped::DATE - INTERVAL 12 MONTH)::DATE AS m12,
+        ($pped::DATE - INTERVAL 9 MONTH)::DATE AS m9,
+        ($pped::DATE - INTERVAL 3 MONTH)::DATE AS m3,
+        ($pped::DATE - INTERVAL 5 YEAR)::DATE AS y5
+),
+
+-- The only clusters these six indicators read.
+codes AS (
+    SELECT c.cluster, c.code, r.lo, r.hi
+    FROM clusters AS c
+    LEFT JOIN value_ranges AS r USING (cluster)
+    WHERE c.cluster IN (
+        'DM_COD', 'DMRES_COD', 'HYP_COD', 'HYPRES_COD',
+        'IFCCHBAM_COD', 'SERFRUC_COD',
+        'MILDFRAIL_COD', 'MODFRAIL_COD', 'SEVFRAIL_COD',
+        'DMMAX_COD', 'DMPCAPU_COD', 'DMPCADEC_COD', 'BLDTESTDEC_COD',
+        'HTMAX_COD', 'HYPPCAPU_COD', 'HYPPCADEC_COD',
+        'BPDEC_COD', 'HOMEBPDEC_COD', 'ABPMDEC_COD',
+        'DMINVITE_COD', 'HYPINVITE_COD',
+        'BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD', 'HOMEAMBBP_COD'
+    )
+),
+
+-- Patients registered on ACHV, with their age on it (a 29 February birthday counts from
+-- 1 March in other years).
+pop AS (
+    SELECT
+        pt.patient_id,
+        pt.practice_code,
+        pt.registration_date AS reg_dat,
+        year(p.achv) - year(pt.date_of_birth)
+            - CASE WHEN month(p.achv) * 100 + day(p.achv)
+                        < month(pt.date_of_birth) * 100 + day(pt.date_of_birth)
+                   THEN 1 ELSE 0 END AS age
+    FROM patients AS pt, p
+    WHERE pt.registration_date <= p.achv
+      AND (pt.deregistration_date IS NULL OR pt.deregistration_date > p.achv)
+      AND (pt.death_date IS NULL OR pt.death_date > p.achv)
+),
+
+-- The one scan of events: records of the needed clusters up to ACHV (one row per cluster a
+-- code belongs to), implausible values blanked.
+ev AS MATERIALIZED (
+    SELECT
+        e.patient_id,
+        c.cluster,
+        e.date AS d,
+        CASE WHEN isfinite(e.value)
+                  AND (c.lo IS NULL OR e.value >= c.lo)
+                  AND (c.hi IS NULL OR e.value <= c.hi)
+             THEN e.value END AS v
+    FROM events AS e
+    JOIN codes AS c ON e.code = c.code
+    CROSS JOIN p
+    WHERE e.date <= p.achv
+),
+
+-- Latest blood pressure: the latest day with a plausible systolic AND diastolic value; the
+-- lowest of each that day; home/ambulatory when a home-BP record is on that day.
+bp_day AS (
+    SELECT
+        patient_id,
+        d,
+        min(v) FILTER (WHERE cluster = 'SYSBP_COD') AS sys,
+        min(v) FILTER (WHERE cluster = 'DIABP_COD') AS dia,
+        bool_or(cluster IN ('HOMEBP_COD', 'HOMEAMBBP_COD')) AS home
+    FROM ev
+    WHERE cluster IN ('SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD', 'HOMEAMBBP_COD')
+    GROUP BY patient_id, d
+),
+bp AS (
+    SELECT
+        patient_id,
+        max(d) AS bp_dat,
+        arg_max(sys, d) AS bp_sys,
+        arg_max(dia, d) AS bp_dia,
+        arg_max(home, d) AS bp_home
+    FROM bp_day
+    WHERE sys IS NOT NULL AND dia IS NOT NULL
+    GROUP BY patient_id
+),
+
+-- Per-patient facts: latest/earliest dates per cluster group.
+f AS (
+    SELECT
+        ev.patient_id,
+        max(d) FILTER (WHERE cluster = 'DM_COD') AS dmlat,
+        min(d) FILTER (WHERE cluster = 'DM_COD') AS dm_dat,
+        max(d) FILTER (WHERE cluster = 'DMRES_COD') AS dmres,
+        max(d) FILTER (WHERE cluster = 'HYP_COD') AS hyplat,
+        min(d) FILTER (WHERE cluster = 'HYP_COD') AS hyp_dat,
+        max(d) FILTER (WHERE cluster = 'HYPRES_COD') AS hypres,
+        -- latest HbA1c: latest day, then a valued record before a value-less one, then lowest
+        max({'d': d, 'valued': v IS NOT NULL, 'neg': -coalesce(v, 0)})
+            FILTER (WHERE cluster = 'IFCCHBAM_COD') AS a1c,
+        max(d) FILTER (WHERE cluster = 'SERFRUC_COD') AS serfruc,
+        -- latest frailty record, the most severe of its day
+        max({'d': d, 'sev': CASE cluster WHEN 'SEVFRAIL_COD' THEN 3
+                                         WHEN 'MODFRAIL_COD' THEN 2 ELSE 1 END})
+            FILTER (WHERE cluster IN ('MILDFRAIL_COD', 'MODFRAIL_COD', 'SEVFRAIL_COD')) AS frail,
+        max(d) FILTER (WHERE cluster = 'DMMAX_COD') AS dmmax,
+        max(d) FILTER (WHERE cluster = 'DMPCAPU_COD') AS dmpcapu,
+        max(d) FILTER (WHERE cluster = 'DMPCADEC_COD') AS dmpcadec,
+        max(d) FILTER (WHERE cluster = 'BLDTESTDEC_COD') AS bldtestdec,
+        max(d) FILTER (WHERE cluster = 'HTMAX_COD') AS htmax,
+        max(d) FILTER (WHERE cluster = 'HYPPCAPU_COD') AS hyppcapu,
+        max(d) FILTER (WHERE cluster = 'HYPPCADEC_COD') AS hyppcadec,
+        max(d) FILTER (WHERE cluster IN ('BPDEC_COD', 'HOMEBPDEC_COD', 'ABPMDEC_COD')) AS bpdeclined,
+        max(d) FILTER (WHERE cluster = 'BPDEC_COD') AS bpdec,
+        -- "BP recorded" (BP002): any BP record, with or without values
+        max(d) FILTER (WHERE cluster IN ('BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD')) AS bp_record,
+        -- first and last invitation of the payment period
+        min(d) FILTER (WHERE cluster = 'DMINVITE_COD' AND d >= p.ppsd) AS dminv1,
+        max(d) FILTER (WHERE cluster = 'DMINVITE_COD' AND d >= p.ppsd) AS dminvlast,
+        min(d) FILTER (WHERE cluster = 'HYPINVITE_COD' AND d >= p.ppsd) AS hypinv1,
+        max(d) FILTER (WHERE cluster = 'HYPINVITE_COD' AND d >= p.ppsd) AS hypinvlast
+    FROM ev, p
+    GROUP BY ev.patient_id
+),
+
+-- First invitation of the period after the latest HbA1c / BP (the above-target reading "was
+-- followed by two invitations").
+inv_after AS (
+    SELECT
+        f.patient_id,
+        min(ev.d) FILTER (WHERE ev.cluster = 'DMINVITE_COD' AND ev.d > f.a1c.d) AS dminv1_after_a1c,
+        min(ev.d) FILTER (WHERE ev.cluster = 'DMINVITE_COD' AND ev.d > bp.bp_dat) AS dminv1_after_bp,
+        min(ev.d) FILTER (WHERE ev.cluster = 'HYPINVITE_COD' AND ev.d > bp.bp_dat) AS hypinv1_after_bp
+    FROM ev
+    JOIN f USING (patient_id)
+    LEFT JOIN bp USING (patient_id)
+    CROSS JOIN p
+    WHERE ev.cluster IN ('DMINVITE_COD', 'HYPINVITE_COD') AND ev.d >= p.ppsd
+    GROUP BY f.patient_id
+),
+
+-- Registered patients with every condition the chains test, as non-null booleans (a
+-- comparison on a missing record is false, so its negation is true).
+c AS (
+    SELECT
+        pop.practice_code,
+        pop.patient_id,
+        pop.age,
+        coalesce(f.dmlat IS NOT NULL AND NOT coalesce(f.dmres > f.dmlat, FALSE), FALSE)
+            AND pop.age >= 17 AS dm_reg,
+        coalesce(f.hyplat IS NOT NULL AND NOT coalesce(f.hypres > f.hyplat, FALSE), FALSE)
+            AS hyp_reg,
+        pop.age >= 45 AS bp45_reg,
+        coalesce(f.frail.sev >= 2, FALSE) AS mod_sev_frail,
+        coalesce(f.a1c.d > p.m12, FALSE) AS a1c_in_year,
+        CASE WHEN f.a1c.valued THEN -f.a1c.neg END AS a1c_val,
+        coalesce(f.serfruc > p.m12, FALSE) AS serfruc_12m,
+        coalesce(f.dmmax > p.m12, FALSE) AS dmmax_12m,
+        coalesce(f.dmpcapu > p.m12, FALSE) AS dmpcapu_12m,
+        coalesce(f.dmpcadec > p.m12, FALSE) AS dmpcadec_12m,
+        coalesce(f.bldtestdec > p.m12, FALSE) AS bldtestdec_12m,
+        coalesce(f.htmax > p.m12, FALSE) AS htmax_12m,
+        coalesce(f.hyppcapu > p.m12, FALSE) AS hyppcapu_12m,
+        coalesce(f.hyppcadec > p.m12, FALSE) AS hyppcadec_12m,
+        coalesce(f.bpdeclined > p.m12, FALSE) AS bpdeclined_12m,
+        coalesce(f.bpdec > p.y5, FALSE) AS bpdec_5y,
+        coalesce(f.bp_record > p.y5, FALSE) AS bp_record_5y,
+        coalesce(bp.bp_dat > p.m12, FALSE) AS bp_in_year,
+        coalesce(bp.bp_dat > p.m12 AND (
+            (NOT bp.bp_home AND bp.bp_sys <= 140 AND bp.bp_dia <= 90)
+            OR (bp.bp_home AND bp.bp_sys <= 135 AND bp.bp_dia <= 85)), FALSE) AS bp_le_140_90,
+        coalesce(bp.bp_dat > p.m12 AND (
+            (NOT bp.bp_home AND bp.bp_sys <= 150 AND bp.bp_dia <= 90)
+            OR (bp.bp_home AND bp.bp_sys <= 145 AND bp.bp_dia <= 85)), FALSE) AS bp_le_150_90,
+        -- two invitations at least 7 days apart: the first and the last of the period are
+        coalesce(f.dminvlast >= f.dminv1 + 7, FALSE) AS dm_two_inv,
+        coalesce(f.dminvlast >= i.dminv1_after_a1c + 7, FALSE) AS dm_two_inv_after_a1c,
+        coalesce(f.dminvlast >= i.dminv1_after_bp + 7, FALSE) AS dm_two_inv_after_bp,
+        coalesce(f.hypinvlast >= f.hypinv1 + 7, FALSE) AS hyp_two_inv,
+        coalesce(f.hypinvlast >= i.hypinv1_after_bp + 7, FALSE) AS hyp_two_inv_after_bp,
+        coalesce(f.dm_dat > p.m9, FALSE) AS dm_new_9m,
+        coalesce(f.hyp_dat > p.m9, FALSE) AS hyp_new_9m,
+        coalesce(pop.reg_dat > p.m9, FALSE) AS reg_9m,
+        coalesce(pop.reg_dat > p.m3, FALSE) AS reg_3m
+    FROM pop
+    CROSS JOIN p
+    LEFT JOIN f USING (patient_id)
+    LEFT JOIN bp USING (patient_id)
+    LEFT JOIN inv_after AS i USING (patient_id)
+),
+
+-- Each indicator's chain: the first rule that decides gives the status.
+-- A = achieved, N = not achieved (denominator select, numerator reject), P = PCA, X = excluded.
+outcome AS (
+    SELECT practice_code, 'DM020' AS indicator, 'DM_REG' AS register,
+        CASE
+            WHEN mod_sev_frail THEN 'X'
+            WHEN a1c_in_year AND a1c_val <= 58 THEN 'A'
+            WHEN NOT a1c_in_year AND serfruc_12m THEN 'P'
+            WHEN dmmax_12m OR dmpcapu_12m OR bldtestdec_12m OR dmpcadec_12m THEN 'P'
+            WHEN (dm_two_inv AND NOT a1c_in_year)
+                 OR (a1c_in_year AND a1c_val > 58 AND dm_two_inv_after_a1c) THEN 'P'
+            WHEN dm_new_9m OR reg_9m THEN 'P'
+            ELSE 'N'
+        END AS status
+    FROM c WHERE dm_reg
+    UNION ALL
+    SELECT practice_code, 'DM021', 'DM_REG',
+        CASE
+            WHEN NOT mod_sev_frail THEN 'X'
+            WHEN a1c_in_year AND a1c_val <= 75 THEN 'A'
+            WHEN NOT a1c_in_year AND serfruc_12m THEN 'P'
+            WHEN dmmax_12m OR dmpcapu_12m OR bldtestdec_12m OR dmpcadec_12m THEN 'P'
+            WHEN (dm_two_inv AND NOT a1c_in_year)
+                 OR (a1c_in_year AND a1c_val > 75 AND dm_two_inv_after_a1c) THEN 'P'
+            WHEN dm_new_9m OR reg_9m THEN 'P'
+            ELSE 'N'
+        END
+    FROM c WHERE dm_reg
+    UNION ALL
+    SELECT practice_code, 'DM036', 'DM_REG',
+        CASE
+            WHEN age > 79 OR mod_sev_frail THEN 'X'
+            WHEN bp_le_140_90 THEN 'A'
+            WHEN htmax_12m OR dmpcapu_12m OR bpdeclined_12m OR dmpcadec_12m THEN 'P'
+            WHEN (dm_two_inv AND NOT bp_in_year)
+                 OR (bp_in_year AND NOT bp_le_140_90 AND dm_two_inv_after_bp) THEN 'P'
+            WHEN dm_new_9m OR reg_9m THEN 'P'
+            ELSE 'N'
+        END
+    FROM c WHERE dm_reg
+    UNION ALL
+    SELECT practice_code, 'HYP010', 'HYP_REG',
+        CASE
+            WHEN age > 79 OR mod_sev_frail THEN 'X'
+            WHEN bp_le_140_90 THEN 'A'
+            WHEN htmax_12m OR hyppcapu_12m OR bpdeclined_12m OR hyppcadec_12m THEN 'P'
+            WHEN (hyp_two_inv AND NOT bp_in_year)
+                 OR (bp_in_year AND NOT bp_le_140_90 AND hyp_two_inv_after_bp) THEN 'P'
+            WHEN hyp_new_9m OR reg_9m THEN 'P'
+            ELSE 'N'
+        END
+    FROM c WHERE hyp_reg
+    UNION ALL
+    SELECT practice_code, 'HYP011', 'HYP_REG',
+        CASE
+            WHEN age < 80 OR mod_sev_frail THEN 'X'
+            WHEN bp_le_150_90 THEN 'A'
+            WHEN htmax_12m OR hyppcapu_12m OR bpdeclined_12m OR hyppcadec_12m THEN 'P'
+            WHEN (hyp_two_inv AND NOT bp_in_year)
+                 OR (bp_in_year AND NOT bp_le_150_90 AND hyp_two_inv_after_bp) THEN 'P'
+            WHEN hyp_new_9m OR reg_9m THEN 'P'
+            ELSE 'N'
+        END
+    FROM c WHERE hyp_reg
+    UNION ALL
+    SELECT practice_code, 'BP002', 'BP45_REG',
+        CASE
+            WHEN bp_record_5y THEN 'A'
+            WHEN bpdec_5y OR reg_3m THEN 'P'
+            ELSE 'N'
+        END
+    FROM c WHERE bp45_reg
+)
+
+SELECT
+    practice_code,
+    indicator,
+    register,
+    count(*) AS register_size,
+    count(*) FILTER (WHERE status IN ('A', 'N')) AS denominator,
+    count(*) FILTER (WHERE status = 'A') AS numerator,
+    count(*) FILTER (WHERE status = 'P') AS pca,
+    count(*) FILTER (WHERE status = 'X') AS excluded
+FROM outcome
+GROUP BY practice_code, indicator, register
+ORDER BY practice_code, indicator
