@@ -18,7 +18,7 @@
 --   is the lowest value, a valued record before a value-less one.
 --
 -- Output: one row per practice and indicator: register, denominator (achieved + not achieved),
--- numerator, pca, excluded.
+-- numerator, pca, excluded, and reasons (JSON: official reason field -> patients).
 
 WITH
 -- Window bounds, all anchored on PPED (or PPSD) as the rules write them.
@@ -213,76 +213,102 @@ c AS (
     LEFT JOIN inv_after AS i USING (patient_id)
 ),
 
--- Each indicator's chain: the first rule that decides gives the status.
--- A = achieved, N = not achieved (denominator select, numerator reject), P = PCA, X = excluded.
+-- Each indicator's chain: the first rule that decides gives the outcome, 'achieved',
+-- 'not_achieved' (denominator select, numerator reject) or the official reason field of the
+-- denominator reject. Exclusions (outside the indicator's scope) are the age and frailty gates;
+-- every other reason is a personalised care adjustment (PCA).
 outcome AS (
     SELECT practice_code, 'DM020' AS indicator, 'DM_REG' AS register,
         CASE
-            WHEN mod_sev_frail THEN 'X'
-            WHEN a1c_in_year AND a1c_val <= 58 THEN 'A'
-            WHEN NOT a1c_in_year AND serfruc_12m THEN 'P'
-            WHEN dmmax_12m OR dmpcapu_12m OR bldtestdec_12m OR dmpcadec_12m THEN 'P'
+            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+            WHEN a1c_in_year AND a1c_val <= 58 THEN 'achieved'
+            WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
+            WHEN dmmax_12m THEN 'DMMAX'
+            WHEN dmpcapu_12m THEN 'DMPCAPU'
+            WHEN bldtestdec_12m THEN 'BLDTESTDEC'
+            WHEN dmpcadec_12m THEN 'DMPCADEC'
             WHEN (dm_two_inv AND NOT a1c_in_year)
-                 OR (a1c_in_year AND a1c_val > 58 AND dm_two_inv_after_a1c) THEN 'P'
-            WHEN dm_new_9m OR reg_9m THEN 'P'
-            ELSE 'N'
-        END AS status
+                 OR (a1c_in_year AND a1c_val > 58 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
+            WHEN dm_new_9m THEN 'DIAG1_DT9M'
+            WHEN reg_9m THEN 'REG1_DAT9'
+            ELSE 'not_achieved'
+        END AS outcome
     FROM c WHERE dm_reg
     UNION ALL
     SELECT practice_code, 'DM021', 'DM_REG',
         CASE
-            WHEN NOT mod_sev_frail THEN 'X'
-            WHEN a1c_in_year AND a1c_val <= 75 THEN 'A'
-            WHEN NOT a1c_in_year AND serfruc_12m THEN 'P'
-            WHEN dmmax_12m OR dmpcapu_12m OR bldtestdec_12m OR dmpcadec_12m THEN 'P'
+            WHEN NOT mod_sev_frail THEN 'MDSEVFRAIL'
+            WHEN a1c_in_year AND a1c_val <= 75 THEN 'achieved'
+            WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
+            WHEN dmmax_12m THEN 'DMMAX'
+            WHEN dmpcapu_12m THEN 'DMPCAPU'
+            WHEN bldtestdec_12m THEN 'BLDTESTDEC'
+            WHEN dmpcadec_12m THEN 'DMPCADEC'
             WHEN (dm_two_inv AND NOT a1c_in_year)
-                 OR (a1c_in_year AND a1c_val > 75 AND dm_two_inv_after_a1c) THEN 'P'
-            WHEN dm_new_9m OR reg_9m THEN 'P'
-            ELSE 'N'
+                 OR (a1c_in_year AND a1c_val > 75 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
+            WHEN dm_new_9m THEN 'DIAG1_DT9M'
+            WHEN reg_9m THEN 'REG1_DAT9'
+            ELSE 'not_achieved'
         END
     FROM c WHERE dm_reg
     UNION ALL
     SELECT practice_code, 'DM036', 'DM_REG',
         CASE
-            WHEN age > 79 OR mod_sev_frail THEN 'X'
-            WHEN bp_le_140_90 THEN 'A'
-            WHEN htmax_12m OR dmpcapu_12m OR bpdeclined_12m OR dmpcadec_12m THEN 'P'
+            WHEN age > 79 THEN 'PAT_AGEO79'
+            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+            WHEN bp_le_140_90 THEN 'achieved'
+            WHEN htmax_12m THEN 'HTMAX'
+            WHEN dmpcapu_12m THEN 'DMPCAPU'
+            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+            WHEN dmpcadec_12m THEN 'DMPCADEC'
             WHEN (dm_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_140_90 AND dm_two_inv_after_bp) THEN 'P'
-            WHEN dm_new_9m OR reg_9m THEN 'P'
-            ELSE 'N'
+                 OR (bp_in_year AND NOT bp_le_140_90 AND dm_two_inv_after_bp) THEN 'DMBPINVITE'
+            WHEN dm_new_9m THEN 'DIAG1_DT9M'
+            WHEN reg_9m THEN 'REG1_DAT9'
+            ELSE 'not_achieved'
         END
     FROM c WHERE dm_reg
     UNION ALL
     SELECT practice_code, 'HYP010', 'HYP_REG',
         CASE
-            WHEN age > 79 OR mod_sev_frail THEN 'X'
-            WHEN bp_le_140_90 THEN 'A'
-            WHEN htmax_12m OR hyppcapu_12m OR bpdeclined_12m OR hyppcadec_12m THEN 'P'
+            WHEN age > 79 THEN 'PAT_AGEO79'
+            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+            WHEN bp_le_140_90 THEN 'achieved'
+            WHEN htmax_12m THEN 'HTMAX'
+            WHEN hyppcapu_12m THEN 'HYPPCAPU'
+            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+            WHEN hyppcadec_12m THEN 'HYPPCADEC'
             WHEN (hyp_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_140_90 AND hyp_two_inv_after_bp) THEN 'P'
-            WHEN hyp_new_9m OR reg_9m THEN 'P'
-            ELSE 'N'
+                 OR (bp_in_year AND NOT bp_le_140_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
+            WHEN hyp_new_9m THEN 'DIAG1_DT9M'
+            WHEN reg_9m THEN 'REG1_DAT9'
+            ELSE 'not_achieved'
         END
     FROM c WHERE hyp_reg
     UNION ALL
     SELECT practice_code, 'HYP011', 'HYP_REG',
         CASE
-            WHEN age < 80 OR mod_sev_frail THEN 'X'
-            WHEN bp_le_150_90 THEN 'A'
-            WHEN htmax_12m OR hyppcapu_12m OR bpdeclined_12m OR hyppcadec_12m THEN 'P'
+            WHEN age < 80 THEN 'PAT_AGEU80'
+            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+            WHEN bp_le_150_90 THEN 'achieved'
+            WHEN htmax_12m THEN 'HTMAX'
+            WHEN hyppcapu_12m THEN 'HYPPCAPU'
+            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+            WHEN hyppcadec_12m THEN 'HYPPCADEC'
             WHEN (hyp_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_150_90 AND hyp_two_inv_after_bp) THEN 'P'
-            WHEN hyp_new_9m OR reg_9m THEN 'P'
-            ELSE 'N'
+                 OR (bp_in_year AND NOT bp_le_150_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
+            WHEN hyp_new_9m THEN 'DIAG1_DT9M'
+            WHEN reg_9m THEN 'REG1_DAT9'
+            ELSE 'not_achieved'
         END
     FROM c WHERE hyp_reg
     UNION ALL
     SELECT practice_code, 'BP002', 'BP45_REG',
         CASE
-            WHEN bp_record_5y THEN 'A'
-            WHEN bpdec_5y OR reg_3m THEN 'P'
-            ELSE 'N'
+            WHEN bp_record_5y THEN 'achieved'
+            WHEN bpdec_5y THEN 'BPDEC1'
+            WHEN reg_3m THEN 'REG1_DAT3'
+            ELSE 'not_achieved'
         END
     FROM c WHERE bp45_reg
 )
@@ -292,10 +318,14 @@ SELECT
     indicator,
     register,
     count(*) AS register_size,
-    count(*) FILTER (WHERE status IN ('A', 'N')) AS denominator,
-    count(*) FILTER (WHERE status = 'A') AS numerator,
-    count(*) FILTER (WHERE status = 'P') AS pca,
-    count(*) FILTER (WHERE status = 'X') AS excluded
+    count(*) FILTER (WHERE outcome IN ('achieved', 'not_achieved')) AS denominator,
+    count(*) FILTER (WHERE outcome = 'achieved') AS numerator,
+    count(*) FILTER (WHERE outcome NOT IN ('achieved', 'not_achieved')
+                       AND outcome NOT IN ('MDSEVFRAIL', 'PAT_AGEO79', 'PAT_AGEU80')) AS pca,
+    count(*) FILTER (WHERE outcome IN ('MDSEVFRAIL', 'PAT_AGEO79', 'PAT_AGEU80')) AS excluded,
+    -- patients per PCA or exclusion reason
+    to_json(histogram(outcome) FILTER (WHERE outcome NOT IN ('achieved', 'not_achieved')))::VARCHAR
+        AS reasons
 FROM outcome
 GROUP BY practice_code, indicator, register
 ORDER BY practice_code, indicator
