@@ -33,9 +33,42 @@ p AS (
         ($pped::DATE - INTERVAL 5 YEAR)::DATE AS y5
 ),
 
--- The only clusters these six indicators read.
+-- The codes these six indicators read, one row per code with a flag per cluster (a code may
+-- sit in several clusters, e.g. a systolic code is also a BP_COD code) and the plausible range
+-- of its value (a code in two clusters with ranges must fit both).
 codes AS (
-    SELECT c.cluster, c.code, r.lo, r.hi
+    SELECT
+        c.code,
+        bool_or(c.cluster = 'DM_COD') AS dm,
+        bool_or(c.cluster = 'DMRES_COD') AS dmres,
+        bool_or(c.cluster = 'HYP_COD') AS hyp,
+        bool_or(c.cluster = 'HYPRES_COD') AS hypres,
+        bool_or(c.cluster = 'IFCCHBAM_COD') AS a1c,
+        bool_or(c.cluster = 'SERFRUC_COD') AS serfruc,
+        max(CASE c.cluster WHEN 'SEVFRAIL_COD' THEN 3 WHEN 'MODFRAIL_COD' THEN 2
+                           WHEN 'MILDFRAIL_COD' THEN 1 END) AS frailty,
+        bool_or(c.cluster = 'DMMAX_COD') AS dmmax,
+        bool_or(c.cluster = 'DMPCAPU_COD') AS dmpcapu,
+        bool_or(c.cluster = 'DMPCADEC_COD') AS dmpcadec,
+        bool_or(c.cluster = 'BLDTESTDEC_COD') AS bldtestdec,
+        bool_or(c.cluster = 'HTMAX_COD') AS htmax,
+        bool_or(c.cluster = 'HYPPCAPU_COD') AS hyppcapu,
+        bool_or(c.cluster = 'HYPPCADEC_COD') AS hyppcadec,
+        -- BP, home BP or ABPM declined (DM036, HYP010/011); BP declined alone (BP002)
+        bool_or(c.cluster IN ('BPDEC_COD', 'HOMEBPDEC_COD', 'ABPMDEC_COD')) AS bpdeclined,
+        bool_or(c.cluster = 'BPDEC_COD') AS bpdec,
+        bool_or(c.cluster = 'DMINVITE_COD') AS dminvite,
+        bool_or(c.cluster = 'HYPINVITE_COD') AS hypinvite,
+        bool_or(c.cluster = 'SYSBP_COD') AS sys,
+        bool_or(c.cluster = 'DIABP_COD') AS dia,
+        bool_or(c.cluster IN ('HOMEBP_COD', 'HOMEAMBBP_COD')) AS home,
+        -- "BP recorded" (BP002): any BP record, with or without values
+        bool_or(c.cluster IN ('BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD')) AS bp_record,
+        -- in BP clusters only: most events, read by the BP steps alone
+        bool_and(c.cluster IN ('BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD', 'HOMEAMBBP_COD'))
+            AS bp_only,
+        max(r.lo) AS lo,
+        min(r.hi) AS hi
     FROM clusters AS c
     LEFT JOIN value_ranges AS r USING (cluster)
     WHERE c.cluster IN (
@@ -48,6 +81,7 @@ codes AS (
         'DMINVITE_COD', 'HYPINVITE_COD',
         'BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD', 'HOMEAMBBP_COD'
     )
+    GROUP BY c.code
 ),
 
 -- Patients registered on ACHV, with their age on it (a 29 February birthday counts from
@@ -67,17 +101,17 @@ pop AS (
       AND (pt.death_date IS NULL OR pt.death_date > p.achv)
 ),
 
--- The one scan of events: records of the needed clusters up to ACHV (one row per cluster a
--- code belongs to), implausible values blanked.
+-- The one scan of events: one row per event of a needed code up to ACHV, implausible values
+-- blanked.
 ev AS MATERIALIZED (
     SELECT
         e.patient_id,
-        c.cluster,
         e.date AS d,
         CASE WHEN isfinite(e.value)
                   AND (c.lo IS NULL OR e.value >= c.lo)
                   AND (c.hi IS NULL OR e.value <= c.hi)
-             THEN e.value END AS v
+             THEN e.value END AS v,
+        c.* EXCLUDE (code, lo, hi)
     FROM events AS e
     JOIN codes AS c ON e.code = c.code
     CROSS JOIN p
@@ -85,16 +119,19 @@ ev AS MATERIALIZED (
 ),
 
 -- Latest blood pressure: the latest day with a plausible systolic AND diastolic value; the
--- lowest of each that day; home/ambulatory when a home-BP record is on that day.
+-- lowest of each that day; home/ambulatory when a home-BP record is on that day. Every rule
+-- reads it only when it is in the 12 months to PPED (BP_IN_YEAR; the first invitation after it
+-- only together with BP_IN_YEAR), so only those days are grouped: the latest reading ever is
+-- in the window exactly when the latest reading in the window exists, and is that reading.
 bp_day AS (
     SELECT
         patient_id,
         d,
-        min(v) FILTER (WHERE cluster = 'SYSBP_COD') AS sys,
-        min(v) FILTER (WHERE cluster = 'DIABP_COD') AS dia,
-        bool_or(cluster IN ('HOMEBP_COD', 'HOMEAMBBP_COD')) AS home
-    FROM ev
-    WHERE cluster IN ('SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD', 'HOMEAMBBP_COD')
+        min(v) FILTER (WHERE sys) AS sys,
+        min(v) FILTER (WHERE dia) AS dia,
+        bool_or(home) AS home
+    FROM ev, p
+    WHERE (sys OR dia OR home) AND d > p.m12
     GROUP BY patient_id, d
 ),
 bp AS (
@@ -108,42 +145,46 @@ bp AS (
     WHERE sys IS NOT NULL AND dia IS NOT NULL
     GROUP BY patient_id
 ),
+-- "BP recorded" (BP002): the latest BP record of any kind, with or without values, in 5 years.
+bp_recorded AS (
+    SELECT patient_id, max(d) AS bp_record
+    FROM ev, p
+    WHERE bp_record AND d > p.y5
+    GROUP BY patient_id
+),
 
--- Per-patient facts: latest/earliest dates per cluster group.
+-- Per-patient facts: latest/earliest dates per cluster group (BP-only records are left to the
+-- BP steps above).
 f AS (
     SELECT
         ev.patient_id,
-        max(d) FILTER (WHERE cluster = 'DM_COD') AS dmlat,
-        min(d) FILTER (WHERE cluster = 'DM_COD') AS dm_dat,
-        max(d) FILTER (WHERE cluster = 'DMRES_COD') AS dmres,
-        max(d) FILTER (WHERE cluster = 'HYP_COD') AS hyplat,
-        min(d) FILTER (WHERE cluster = 'HYP_COD') AS hyp_dat,
-        max(d) FILTER (WHERE cluster = 'HYPRES_COD') AS hypres,
+        max(d) FILTER (WHERE dm) AS dmlat,
+        min(d) FILTER (WHERE dm) AS dm_dat,
+        max(d) FILTER (WHERE dmres) AS dmres,
+        max(d) FILTER (WHERE hyp) AS hyplat,
+        min(d) FILTER (WHERE hyp) AS hyp_dat,
+        max(d) FILTER (WHERE hypres) AS hypres,
         -- latest HbA1c: latest day, then a valued record before a value-less one, then lowest
-        max({'d': d, 'valued': v IS NOT NULL, 'neg': -coalesce(v, 0)})
-            FILTER (WHERE cluster = 'IFCCHBAM_COD') AS a1c,
-        max(d) FILTER (WHERE cluster = 'SERFRUC_COD') AS serfruc,
+        max({'d': d, 'valued': v IS NOT NULL, 'neg': -coalesce(v, 0)}) FILTER (WHERE a1c) AS a1c,
+        max(d) FILTER (WHERE serfruc) AS serfruc,
         -- latest frailty record, the most severe of its day
-        max({'d': d, 'sev': CASE cluster WHEN 'SEVFRAIL_COD' THEN 3
-                                         WHEN 'MODFRAIL_COD' THEN 2 ELSE 1 END})
-            FILTER (WHERE cluster IN ('MILDFRAIL_COD', 'MODFRAIL_COD', 'SEVFRAIL_COD')) AS frail,
-        max(d) FILTER (WHERE cluster = 'DMMAX_COD') AS dmmax,
-        max(d) FILTER (WHERE cluster = 'DMPCAPU_COD') AS dmpcapu,
-        max(d) FILTER (WHERE cluster = 'DMPCADEC_COD') AS dmpcadec,
-        max(d) FILTER (WHERE cluster = 'BLDTESTDEC_COD') AS bldtestdec,
-        max(d) FILTER (WHERE cluster = 'HTMAX_COD') AS htmax,
-        max(d) FILTER (WHERE cluster = 'HYPPCAPU_COD') AS hyppcapu,
-        max(d) FILTER (WHERE cluster = 'HYPPCADEC_COD') AS hyppcadec,
-        max(d) FILTER (WHERE cluster IN ('BPDEC_COD', 'HOMEBPDEC_COD', 'ABPMDEC_COD')) AS bpdeclined,
-        max(d) FILTER (WHERE cluster = 'BPDEC_COD') AS bpdec,
-        -- "BP recorded" (BP002): any BP record, with or without values
-        max(d) FILTER (WHERE cluster IN ('BP_COD', 'SYSBP_COD', 'DIABP_COD', 'HOMEBP_COD')) AS bp_record,
+        max({'d': d, 'sev': frailty}) FILTER (WHERE frailty IS NOT NULL) AS frail,
+        max(d) FILTER (WHERE dmmax) AS dmmax,
+        max(d) FILTER (WHERE dmpcapu) AS dmpcapu,
+        max(d) FILTER (WHERE dmpcadec) AS dmpcadec,
+        max(d) FILTER (WHERE bldtestdec) AS bldtestdec,
+        max(d) FILTER (WHERE htmax) AS htmax,
+        max(d) FILTER (WHERE hyppcapu) AS hyppcapu,
+        max(d) FILTER (WHERE hyppcadec) AS hyppcadec,
+        max(d) FILTER (WHERE bpdeclined) AS bpdeclined,
+        max(d) FILTER (WHERE bpdec) AS bpdec,
         -- first and last invitation of the payment period
-        min(d) FILTER (WHERE cluster = 'DMINVITE_COD' AND d >= p.ppsd) AS dminv1,
-        max(d) FILTER (WHERE cluster = 'DMINVITE_COD' AND d >= p.ppsd) AS dminvlast,
-        min(d) FILTER (WHERE cluster = 'HYPINVITE_COD' AND d >= p.ppsd) AS hypinv1,
-        max(d) FILTER (WHERE cluster = 'HYPINVITE_COD' AND d >= p.ppsd) AS hypinvlast
+        min(d) FILTER (WHERE dminvite AND d >= p.ppsd) AS dminv1,
+        max(d) FILTER (WHERE dminvite AND d >= p.ppsd) AS dminvlast,
+        min(d) FILTER (WHERE hypinvite AND d >= p.ppsd) AS hypinv1,
+        max(d) FILTER (WHERE hypinvite AND d >= p.ppsd) AS hypinvlast
     FROM ev, p
+    WHERE NOT bp_only
     GROUP BY ev.patient_id
 ),
 
@@ -152,14 +193,14 @@ f AS (
 inv_after AS (
     SELECT
         f.patient_id,
-        min(ev.d) FILTER (WHERE ev.cluster = 'DMINVITE_COD' AND ev.d > f.a1c.d) AS dminv1_after_a1c,
-        min(ev.d) FILTER (WHERE ev.cluster = 'DMINVITE_COD' AND ev.d > bp.bp_dat) AS dminv1_after_bp,
-        min(ev.d) FILTER (WHERE ev.cluster = 'HYPINVITE_COD' AND ev.d > bp.bp_dat) AS hypinv1_after_bp
+        min(ev.d) FILTER (WHERE ev.dminvite AND ev.d > f.a1c.d) AS dminv1_after_a1c,
+        min(ev.d) FILTER (WHERE ev.dminvite AND ev.d > bp.bp_dat) AS dminv1_after_bp,
+        min(ev.d) FILTER (WHERE ev.hypinvite AND ev.d > bp.bp_dat) AS hypinv1_after_bp
     FROM ev
     JOIN f USING (patient_id)
     LEFT JOIN bp USING (patient_id)
     CROSS JOIN p
-    WHERE ev.cluster IN ('DMINVITE_COD', 'HYPINVITE_COD') AND ev.d >= p.ppsd
+    WHERE (ev.dminvite OR ev.hypinvite) AND ev.d >= p.ppsd
     GROUP BY f.patient_id
 ),
 
@@ -188,7 +229,7 @@ c AS (
         coalesce(f.hyppcadec > p.m12, FALSE) AS hyppcadec_12m,
         coalesce(f.bpdeclined > p.m12, FALSE) AS bpdeclined_12m,
         coalesce(f.bpdec > p.y5, FALSE) AS bpdec_5y,
-        coalesce(f.bp_record > p.y5, FALSE) AS bp_record_5y,
+        r.bp_record IS NOT NULL AS bp_record_5y,
         coalesce(bp.bp_dat > p.m12, FALSE) AS bp_in_year,
         coalesce(bp.bp_dat > p.m12 AND (
             (NOT bp.bp_home AND bp.bp_sys <= 140 AND bp.bp_dia <= 90)
@@ -210,6 +251,7 @@ c AS (
     CROSS JOIN p
     LEFT JOIN f USING (patient_id)
     LEFT JOIN bp USING (patient_id)
+    LEFT JOIN bp_recorded AS r USING (patient_id)
     LEFT JOIN inv_after AS i USING (patient_id)
 ),
 
@@ -217,106 +259,106 @@ c AS (
 -- 'not_achieved' (denominator select, numerator reject) or the official reason field of the
 -- denominator reject. Exclusions (outside the indicator's scope) are the age and frailty gates;
 -- every other reason is a personalised care adjustment (PCA).
+outcome_by_indicator AS (
+    SELECT
+        practice_code,
+        -- DM020 (DM_REG)
+        CASE WHEN dm_reg THEN CASE
+                WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+                WHEN a1c_in_year AND a1c_val <= 58 THEN 'achieved'
+                WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
+                WHEN dmmax_12m THEN 'DMMAX'
+                WHEN dmpcapu_12m THEN 'DMPCAPU'
+                WHEN bldtestdec_12m THEN 'BLDTESTDEC'
+                WHEN dmpcadec_12m THEN 'DMPCADEC'
+                WHEN (dm_two_inv AND NOT a1c_in_year)
+                     OR (a1c_in_year AND a1c_val > 58 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
+                WHEN dm_new_9m THEN 'DIAG1_DT9M'
+                WHEN reg_9m THEN 'REG1_DAT9'
+                ELSE 'not_achieved'
+            END END AS DM020,
+        -- DM021 (DM_REG)
+        CASE WHEN dm_reg THEN CASE
+                WHEN NOT mod_sev_frail THEN 'MDSEVFRAIL'
+                WHEN a1c_in_year AND a1c_val <= 75 THEN 'achieved'
+                WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
+                WHEN dmmax_12m THEN 'DMMAX'
+                WHEN dmpcapu_12m THEN 'DMPCAPU'
+                WHEN bldtestdec_12m THEN 'BLDTESTDEC'
+                WHEN dmpcadec_12m THEN 'DMPCADEC'
+                WHEN (dm_two_inv AND NOT a1c_in_year)
+                     OR (a1c_in_year AND a1c_val > 75 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
+                WHEN dm_new_9m THEN 'DIAG1_DT9M'
+                WHEN reg_9m THEN 'REG1_DAT9'
+                ELSE 'not_achieved'
+            END END AS DM021,
+        -- DM036 (DM_REG)
+        CASE WHEN dm_reg THEN CASE
+                WHEN age > 79 THEN 'PAT_AGEO79'
+                WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+                WHEN bp_le_140_90 THEN 'achieved'
+                WHEN htmax_12m THEN 'HTMAX'
+                WHEN dmpcapu_12m THEN 'DMPCAPU'
+                WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+                WHEN dmpcadec_12m THEN 'DMPCADEC'
+                WHEN (dm_two_inv AND NOT bp_in_year)
+                     OR (bp_in_year AND NOT bp_le_140_90 AND dm_two_inv_after_bp) THEN 'DMBPINVITE'
+                WHEN dm_new_9m THEN 'DIAG1_DT9M'
+                WHEN reg_9m THEN 'REG1_DAT9'
+                ELSE 'not_achieved'
+            END END AS DM036,
+        -- HYP010 (HYP_REG)
+        CASE WHEN hyp_reg THEN CASE
+                WHEN age > 79 THEN 'PAT_AGEO79'
+                WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+                WHEN bp_le_140_90 THEN 'achieved'
+                WHEN htmax_12m THEN 'HTMAX'
+                WHEN hyppcapu_12m THEN 'HYPPCAPU'
+                WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+                WHEN hyppcadec_12m THEN 'HYPPCADEC'
+                WHEN (hyp_two_inv AND NOT bp_in_year)
+                     OR (bp_in_year AND NOT bp_le_140_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
+                WHEN hyp_new_9m THEN 'DIAG1_DT9M'
+                WHEN reg_9m THEN 'REG1_DAT9'
+                ELSE 'not_achieved'
+            END END AS HYP010,
+        -- HYP011 (HYP_REG)
+        CASE WHEN hyp_reg THEN CASE
+                WHEN age < 80 THEN 'PAT_AGEU80'
+                WHEN mod_sev_frail THEN 'MDSEVFRAIL'
+                WHEN bp_le_150_90 THEN 'achieved'
+                WHEN htmax_12m THEN 'HTMAX'
+                WHEN hyppcapu_12m THEN 'HYPPCAPU'
+                WHEN bpdeclined_12m THEN 'BPORHBPDEC'
+                WHEN hyppcadec_12m THEN 'HYPPCADEC'
+                WHEN (hyp_two_inv AND NOT bp_in_year)
+                     OR (bp_in_year AND NOT bp_le_150_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
+                WHEN hyp_new_9m THEN 'DIAG1_DT9M'
+                WHEN reg_9m THEN 'REG1_DAT9'
+                ELSE 'not_achieved'
+            END END AS HYP011,
+        -- BP002 (BP45_REG)
+        CASE WHEN bp45_reg THEN CASE
+                WHEN bp_record_5y THEN 'achieved'
+                WHEN bpdec_5y THEN 'BPDEC1'
+                WHEN reg_3m THEN 'REG1_DAT3'
+                ELSE 'not_achieved'
+            END END AS BP002
+    FROM c
+),
+-- One row per patient and indicator of their registers (patients off a register have a null
+-- outcome, which UNPIVOT drops).
 outcome AS (
-    SELECT practice_code, 'DM020' AS indicator, 'DM_REG' AS register,
-        CASE
-            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
-            WHEN a1c_in_year AND a1c_val <= 58 THEN 'achieved'
-            WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
-            WHEN dmmax_12m THEN 'DMMAX'
-            WHEN dmpcapu_12m THEN 'DMPCAPU'
-            WHEN bldtestdec_12m THEN 'BLDTESTDEC'
-            WHEN dmpcadec_12m THEN 'DMPCADEC'
-            WHEN (dm_two_inv AND NOT a1c_in_year)
-                 OR (a1c_in_year AND a1c_val > 58 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
-            WHEN dm_new_9m THEN 'DIAG1_DT9M'
-            WHEN reg_9m THEN 'REG1_DAT9'
-            ELSE 'not_achieved'
-        END AS outcome
-    FROM c WHERE dm_reg
-    UNION ALL
-    SELECT practice_code, 'DM021', 'DM_REG',
-        CASE
-            WHEN NOT mod_sev_frail THEN 'MDSEVFRAIL'
-            WHEN a1c_in_year AND a1c_val <= 75 THEN 'achieved'
-            WHEN NOT a1c_in_year AND serfruc_12m THEN 'IFCCHBA'
-            WHEN dmmax_12m THEN 'DMMAX'
-            WHEN dmpcapu_12m THEN 'DMPCAPU'
-            WHEN bldtestdec_12m THEN 'BLDTESTDEC'
-            WHEN dmpcadec_12m THEN 'DMPCADEC'
-            WHEN (dm_two_inv AND NOT a1c_in_year)
-                 OR (a1c_in_year AND a1c_val > 75 AND dm_two_inv_after_a1c) THEN 'DMIFINVITE'
-            WHEN dm_new_9m THEN 'DIAG1_DT9M'
-            WHEN reg_9m THEN 'REG1_DAT9'
-            ELSE 'not_achieved'
-        END
-    FROM c WHERE dm_reg
-    UNION ALL
-    SELECT practice_code, 'DM036', 'DM_REG',
-        CASE
-            WHEN age > 79 THEN 'PAT_AGEO79'
-            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
-            WHEN bp_le_140_90 THEN 'achieved'
-            WHEN htmax_12m THEN 'HTMAX'
-            WHEN dmpcapu_12m THEN 'DMPCAPU'
-            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
-            WHEN dmpcadec_12m THEN 'DMPCADEC'
-            WHEN (dm_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_140_90 AND dm_two_inv_after_bp) THEN 'DMBPINVITE'
-            WHEN dm_new_9m THEN 'DIAG1_DT9M'
-            WHEN reg_9m THEN 'REG1_DAT9'
-            ELSE 'not_achieved'
-        END
-    FROM c WHERE dm_reg
-    UNION ALL
-    SELECT practice_code, 'HYP010', 'HYP_REG',
-        CASE
-            WHEN age > 79 THEN 'PAT_AGEO79'
-            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
-            WHEN bp_le_140_90 THEN 'achieved'
-            WHEN htmax_12m THEN 'HTMAX'
-            WHEN hyppcapu_12m THEN 'HYPPCAPU'
-            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
-            WHEN hyppcadec_12m THEN 'HYPPCADEC'
-            WHEN (hyp_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_140_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
-            WHEN hyp_new_9m THEN 'DIAG1_DT9M'
-            WHEN reg_9m THEN 'REG1_DAT9'
-            ELSE 'not_achieved'
-        END
-    FROM c WHERE hyp_reg
-    UNION ALL
-    SELECT practice_code, 'HYP011', 'HYP_REG',
-        CASE
-            WHEN age < 80 THEN 'PAT_AGEU80'
-            WHEN mod_sev_frail THEN 'MDSEVFRAIL'
-            WHEN bp_le_150_90 THEN 'achieved'
-            WHEN htmax_12m THEN 'HTMAX'
-            WHEN hyppcapu_12m THEN 'HYPPCAPU'
-            WHEN bpdeclined_12m THEN 'BPORHBPDEC'
-            WHEN hyppcadec_12m THEN 'HYPPCADEC'
-            WHEN (hyp_two_inv AND NOT bp_in_year)
-                 OR (bp_in_year AND NOT bp_le_150_90 AND hyp_two_inv_after_bp) THEN 'HYPBPINV'
-            WHEN hyp_new_9m THEN 'DIAG1_DT9M'
-            WHEN reg_9m THEN 'REG1_DAT9'
-            ELSE 'not_achieved'
-        END
-    FROM c WHERE hyp_reg
-    UNION ALL
-    SELECT practice_code, 'BP002', 'BP45_REG',
-        CASE
-            WHEN bp_record_5y THEN 'achieved'
-            WHEN bpdec_5y THEN 'BPDEC1'
-            WHEN reg_3m THEN 'REG1_DAT3'
-            ELSE 'not_achieved'
-        END
-    FROM c WHERE bp45_reg
+    UNPIVOT outcome_by_indicator
+    ON DM020, DM021, DM036, HYP010, HYP011, BP002
+    INTO NAME indicator VALUE outcome
 )
 
 SELECT
     practice_code,
     indicator,
-    register,
+    CASE WHEN indicator LIKE 'DM%' THEN 'DM_REG' WHEN indicator LIKE 'HYP%' THEN 'HYP_REG'
+         ELSE 'BP45_REG' END AS register,
     count(*) AS register_size,
     count(*) FILTER (WHERE outcome IN ('achieved', 'not_achieved')) AS denominator,
     count(*) FILTER (WHERE outcome = 'achieved') AS numerator,
