@@ -153,6 +153,20 @@ bp_recorded AS (
     GROUP BY patient_id
 ),
 
+-- Latest IFCC-HbA1c: its day and the lowest plausible value of that day (a valued record
+-- before a value-less one: min ignores missing values).
+a1c_day AS (
+    SELECT patient_id, d, min(v) AS v
+    FROM ev
+    WHERE a1c
+    GROUP BY patient_id, d
+),
+a1c AS (
+    SELECT patient_id, max(d) AS a1c_dat, arg_max_null(v, d) AS a1c_val  -- keeps a missing value
+    FROM a1c_day
+    GROUP BY patient_id
+),
+
 -- Per-patient facts: latest/earliest dates per cluster group (BP-only records are left to the
 -- BP steps above).
 f AS (
@@ -164,8 +178,6 @@ f AS (
         max(d) FILTER (WHERE hyp) AS hyplat,
         min(d) FILTER (WHERE hyp) AS hyp_dat,
         max(d) FILTER (WHERE hypres) AS hypres,
-        -- latest HbA1c: latest day, then a valued record before a value-less one, then lowest
-        max({'d': d, 'valued': v IS NOT NULL, 'neg': -coalesce(v, 0)}) FILTER (WHERE a1c) AS a1c,
         max(d) FILTER (WHERE serfruc) AS serfruc,
         -- latest frailty record, the most severe of its day
         max({'d': d, 'sev': frailty}) FILTER (WHERE frailty IS NOT NULL) AS frail,
@@ -193,11 +205,12 @@ f AS (
 inv_after AS (
     SELECT
         f.patient_id,
-        min(ev.d) FILTER (WHERE ev.dminvite AND ev.d > f.a1c.d) AS dminv1_after_a1c,
+        min(ev.d) FILTER (WHERE ev.dminvite AND ev.d > a1c.a1c_dat) AS dminv1_after_a1c,
         min(ev.d) FILTER (WHERE ev.dminvite AND ev.d > bp.bp_dat) AS dminv1_after_bp,
         min(ev.d) FILTER (WHERE ev.hypinvite AND ev.d > bp.bp_dat) AS hypinv1_after_bp
     FROM ev
     JOIN f USING (patient_id)
+    LEFT JOIN a1c USING (patient_id)
     LEFT JOIN bp USING (patient_id)
     CROSS JOIN p
     WHERE (ev.dminvite OR ev.hypinvite) AND ev.d >= p.ppsd
@@ -217,8 +230,8 @@ c AS (
             AS hyp_reg,
         pop.age >= 45 AS bp45_reg,
         coalesce(f.frail.sev >= 2, FALSE) AS mod_sev_frail,
-        coalesce(f.a1c.d > p.m12, FALSE) AS a1c_in_year,
-        CASE WHEN f.a1c.valued THEN -f.a1c.neg END AS a1c_val,
+        coalesce(a1c.a1c_dat > p.m12, FALSE) AS a1c_in_year,
+        a1c.a1c_val,
         coalesce(f.serfruc > p.m12, FALSE) AS serfruc_12m,
         coalesce(f.dmmax > p.m12, FALSE) AS dmmax_12m,
         coalesce(f.dmpcapu > p.m12, FALSE) AS dmpcapu_12m,
@@ -250,6 +263,7 @@ c AS (
     FROM pop
     CROSS JOIN p
     LEFT JOIN f USING (patient_id)
+    LEFT JOIN a1c USING (patient_id)
     LEFT JOIN bp USING (patient_id)
     LEFT JOIN bp_recorded AS r USING (patient_id)
     LEFT JOIN inv_after AS i USING (patient_id)
