@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import yaml
@@ -80,9 +80,19 @@ def create_table_view(
     con.sql(f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(selected)} FROM {source}")
 
 
-def create_ruleset_tables(con: duckdb.DuckDBPyConnection, ruleset: Path) -> tuple[date, date]:
-    """The ruleset's clusters and plausible ranges as tables; its payment period dates."""
-    files = sorted(str(p) for p in (ruleset / "clusters").glob("*_COD.csv"))
+def create_ruleset_tables(
+    con: duckdb.DuckDBPyConnection, ruleset: Path, sql: str
+) -> tuple[date, date]:
+    """The clusters the SQL names (a cluster the ruleset lists as missing has no CSV and so no
+    codes) and the plausible value ranges as tables; the ruleset's payment period dates."""
+    named = set(re.findall(r"'([A-Z0-9_]+_COD)'", sql))
+    folder = ruleset / "clusters"
+    sources = (folder / "SOURCES.csv").read_text().splitlines()
+    missing = {line.split(",")[0] for line in sources if line.split(",")[1:2] == ["missing"]}
+    unknown = sorted(c for c in named if not (folder / f"{c}.csv").exists() and c not in missing)
+    if unknown:
+        raise SystemExit(f"error: {SQL.name} names clusters not in {ruleset.name}: {unknown}")
+    files = sorted(str(folder / f"{c}.csv") for c in named if c not in missing)
     con.execute(
         "CREATE OR REPLACE TABLE clusters AS "
         "SELECT DISTINCT regexp_extract(filename, '([^/\\\\]+)\\.csv$', 1) AS cluster, code "
@@ -112,12 +122,13 @@ def six_indicators(
     con.execute("SET preserve_insertion_order = false")
     create_table_view(con, extract, "patients", PATIENT_COLUMNS)
     create_table_view(con, extract, "events", EVENT_COLUMNS)
-    ppsd, pped = create_ruleset_tables(con, ruleset)
+    sql = SQL.read_text()
+    ppsd, pped = create_ruleset_tables(con, ruleset, sql)
     achv = as_of or pped
     if not ppsd <= achv <= pped:
         raise SystemExit(f"error: --as-of {achv} is outside the payment period {ppsd}..{pped}")
     params = {"ppsd": ppsd, "pped": pped, "achv": achv}
-    return con.sql(SQL.read_text(), params=params).to_arrow_table()
+    return con.sql(sql, params=params).to_arrow_table()
 
 
 def main() -> None:
@@ -130,6 +141,8 @@ def main() -> None:
     args = parser.parse_args()
     counts = six_indicators(args.extract, args.as_of, args.ruleset, args.threads)
     if args.output is None:
+        import polars as pl  # only to print
+
         with pl.Config(tbl_rows=-1):
             print(pl.from_arrow(counts))
     else:
