@@ -1,5 +1,5 @@
 """Fields and conditions written in a register's or indicator's own file (rulesets/README.md,
-"Fields and conditions in an item's own file"): one namespace with the shared files, a name
+"Fields and conditions in an item's file"): one namespace with the shared files, a name
 defined twice in one ruleset is an error naming both files, and with `extends` the definitions
 belong to their file: a child replacing or removing the item drops them unless it defines them
 again, and says so when something still reads them.
