@@ -45,8 +45,11 @@ def own_uses(ruleset: m.Ruleset, item: m.Register | m.Indicator) -> set[Item]:
 def readers(ruleset: m.Ruleset) -> dict[Item, list[m.Register | m.Indicator]]:
     """The registers and indicators whose own rules read each field and named condition."""
     found: dict[Item, list[m.Register | m.Indicator]] = {}
-    items: list[m.Register | m.Indicator] = [*ruleset.registers.values()]
-    for item in [*items, *ruleset.indicators.values()]:
+    items: list[m.Register | m.Indicator] = [
+        *ruleset.registers.values(),
+        *ruleset.indicators.values(),
+    ]
+    for item in items:
         for used in sorted(own_uses(ruleset, item)):
             if used[0] in ("field", "condition"):
                 found.setdefault(used, []).append(item)
