@@ -394,7 +394,7 @@ def test_on_key_in_a_step_is_an_error(mini: Path) -> None:
 
 
 def test_on_key_and_another_unknown_key_in_a_step_is_an_error(mini: Path) -> None:
-    # BUG (loader._parse_steps): `sorted(unknown)` compares True with 'note' and raises
+    # BUG (parse._parse_steps): `sorted(unknown)` compares True with 'note' and raises
     # TypeError instead of RulesetError.
     step = "    if_true: {reject: MDSEVFRAIL}\n"
     edit(mini / "indicators" / "MINI001.yaml", step, step + "    on: PPED\n    note: x\n")
@@ -470,7 +470,7 @@ def test_unknown_manifest_key_is_an_error(mini: Path) -> None:
 def test_unknown_key_in_a_register_or_indicator_is_an_error(
     mini: Path, file: str, old: str, new: str
 ) -> None:
-    # BUG (loader._parse_register/_parse_indicator): unknown top-level keys are ignored, unlike
+    # BUG (parse.parse_register/parse_indicator): unknown top-level keys are ignored, unlike
     # fields, steps, reasons and [payment]; a misspelt `prevalence` silently counts a cohort.
     edit(mini / file, old, new)
     message = load_error(mini)
