@@ -94,10 +94,15 @@ def test_cli_sample_json_is_byte_identical(spark) -> None:
     assert '"practice_code": "' in local.stdout  # per-practice tables, not an empty document
 
 
-def test_synthetic_every_table_by_practice_pcn_and_all(spark, synthetic, ruleset) -> None:
+@pytest.fixture(scope="module")
+def in_year(spark, synthetic, ruleset):
+    """The synthetic extract scored on Spark on the day it was taken, with patient outcomes."""
+    return _spark_score(spark, synthetic, ruleset, as_of=SYNTH_TAKEN, patients=True)
+
+
+def test_synthetic_every_table_by_practice_pcn_and_all(in_year, synthetic, ruleset) -> None:
     """Parquet, several practices, in-year: each table and each roll-up equals the local one."""
-    as_of = SYNTH_TAKEN
-    scored = _spark_score(spark, synthetic, ruleset, as_of=as_of, patients=True)
+    as_of, scored = SYNTH_TAKEN, in_year
     local_extract = api.open_extract(synthetic, ruleset)
     for by in ("practice", "pcn", "all"):
         _assert_same_score(scored.to_local(by), api.score(local_extract, ruleset, as_of, by=by))
@@ -106,19 +111,21 @@ def test_synthetic_every_table_by_practice_pcn_and_all(spark, synthetic, ruleset
     assert_frame_equal(scored.collect("patients")["patients"], expected_patients, check_exact=True)
 
 
-def test_listed_practice_without_patients_is_scored(spark, synthetic, ruleset) -> None:
+def test_listed_practice_without_patients_is_scored(in_year) -> None:
     """A practice in practices.parquet with no patients gets its rows, as in the local engine:
     list size from the practices table, registers of size 0."""
-    practices = _spark_score(spark, synthetic, ruleset).to_local().practices
-    row = practices.filter(pl.col("practice_code") == EMPTY_PRACTICE)
+    score = in_year.to_local()
+    row = score.practices.filter(pl.col("practice_code") == EMPTY_PRACTICE)
     assert row.select("list_size", "list_size_source").row(0) == (1200, "practices")
+    sizes = score.registers.filter(pl.col("practice_code") == EMPTY_PRACTICE)["size"]
+    assert sizes.len() == len(score.evaluation.ruleset.registers) and sizes.max() == 0
 
 
-def test_spark_tables_have_the_local_columns_and_types(spark, synthetic, ruleset) -> None:
+def test_spark_tables_have_the_local_columns_and_types(in_year, synthetic, ruleset) -> None:
     from qofcli.spark import spark_type
 
-    scored = _spark_score(spark, synthetic, ruleset, patients=True)
-    local = api.score(api.open_extract(synthetic, ruleset), ruleset)
+    scored = in_year
+    local = api.score(api.open_extract(synthetic, ruleset), ruleset, SYNTH_TAKEN)
     for name in ("practices", "registers", "indicators", "reasons", "domains"):
         expected = [(c, spark_type(t)) for c, t in getattr(local, name).schema.items()]
         assert [(f.name, f.dataType) for f in getattr(scored, name).schema.fields] == expected
