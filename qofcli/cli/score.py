@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import tempfile
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -188,6 +190,9 @@ def score(
     write_result(score_result(result, table.value), chosen, output, echo)
 
 
+SPARK_LOG = Path(tempfile.gettempdir()) / f"qofcli-spark-{getpass.getuser()}.log"
+
+
 def _spark_score(
     path: Path,
     rules: Ruleset,
@@ -202,8 +207,8 @@ def _spark_score(
         from qofcli import spark
     except ImportError:
         raise UsageError("--engine spark needs PySpark: pip install 'qofcli[spark]'") from None
-    with spark.spark_errors():
-        session = spark.start_session(master)
+    with spark.spark_errors(str(SPARK_LOG)):
+        session = spark.start_session(master, log=SPARK_LOG)
         tables = spark.read_extract(session, path)
         scored = spark.score(
             tables.patients, tables.events, rules, when, rates, claims, tables.practices

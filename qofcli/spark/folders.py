@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,11 @@ class SparkExtract:
     practices: DataFrame | None
 
 
-def start_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> SparkSession:
-    """A Spark session on `master`, quiet on the terminal (errors only)."""
+def start_session(
+    master: str = "local[*]", shuffle_partitions: int | None = None, log: Path | None = None
+) -> SparkSession:
+    """A Spark session on `master`, quiet on the terminal (errors only); with `log`, the JVM's
+    own output (start-up notices, Spark's error log) goes to that file instead of stderr."""
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise UsageError(
             "--engine spark needs Java 17 or later: install a JDK (Debian/Ubuntu: "
@@ -47,13 +51,27 @@ def start_session(master: str = "local[*]", shuffle_partitions: int | None = Non
     if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
         # Local workers run this interpreter (with qofcli), not whatever `python3` is on PATH.
         builder = builder.config("spark.pyspark.python", sys.executable)
-    spark = builder.getOrCreate()
+    spark = builder.getOrCreate() if log is None else _with_stderr_to(log, builder.getOrCreate)
     spark.sparkContext.setLogLevel("ERROR")
     # A few practice groups per core balance uneven practice sizes; 200 (Spark's default)
     # mostly schedules empty tasks for a small extract.
     partitions = shuffle_partitions or 4 * spark.sparkContext.defaultParallelism
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     return spark
+
+
+def _with_stderr_to(log: Path, start: Callable[[], SparkSession]) -> SparkSession:
+    """Start the JVM with its stderr on `log` (it keeps it); ours is restored at once."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 2)
+        return start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def read_extract(spark: SparkSession, path: Path) -> SparkExtract:

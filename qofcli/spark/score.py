@@ -103,9 +103,9 @@ class SparkJobFailed(QofError):
 
 
 @contextmanager
-def spark_errors() -> Iterator[None]:
+def spark_errors(log: str = "the Spark logs") -> Iterator[None]:
     """Re-raise a qofcli error raised inside a Spark task as itself (one line, its exit code);
-    any other Spark failure as one line naming its cause."""
+    any other Spark failure as one line naming its cause and where Spark logged it."""
     try:
         yield
     except (PySparkException, Py4JError) as exc:
@@ -118,7 +118,7 @@ def spark_errors() -> Iterator[None]:
         first = next(
             (line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__
         )
-        raise SparkJobFailed(f"Spark job failed: {first[:300]}; see the Spark logs") from None
+        raise SparkJobFailed(f"Spark failed: {first[:300]}; see {log}") from None
 
 
 def score(
