@@ -20,6 +20,13 @@ def indicator_uses(ruleset: m.Ruleset, indicator: m.Indicator) -> set[Item]:
     return found
 
 
+def register_uses(ruleset: m.Ruleset, register_id: str) -> set[Item]:
+    """Everything a register's membership depends on (itself included)."""
+    found: set[Item] = set()
+    _register(ruleset, register_id, found)
+    return found
+
+
 def uses_by_indicator(ruleset: m.Ruleset) -> dict[str, set[Item]]:
     return {i.id: indicator_uses(ruleset, i) for i in ruleset.indicators.values()}
 
