@@ -62,7 +62,8 @@ class CaseRun:
 
     @property
     def summary(self) -> str:
-        return f"{self.count(PASSED)} passed, {self.count(FAILED)} failed, {self.count(SKIPPED)} skipped"
+        counts = (self.count(PASSED), self.count(FAILED), self.count(SKIPPED))
+        return "{} passed, {} failed, {} skipped".format(*counts)
 
 
 def run_cases(case_set: CaseSet, engine: str = "engine") -> CaseRun:

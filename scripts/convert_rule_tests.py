@@ -117,7 +117,8 @@ def relative(day: date, named: dict[str, date], role: str, fixed: set[str] = fro
     if role in ("event", "registration") and child:
         bases = ["DOB", *bases]
     near = [
-        n for n in sorted(fixed)
+        n
+        for n in sorted(fixed)
         if abs((day - named[n]).days) <= 366 and day < shift(named["PPSD"], -1, "years")
     ]
     if role == "event" and near:
@@ -363,7 +364,8 @@ def main() -> None:
         )
     summary = {k: dict(sorted(v.items())) for k, v in sorted(counts.items())}
     args.counts.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(files)} files; cases per ruleset:", {k: v["(all)"] for k, v in counts.items()})
+    totals = {k: v["(all)"] for k, v in counts.items()}
+    print(f"wrote {len(files)} files; cases per ruleset:", totals)
 
 
 if __name__ == "__main__":
