@@ -1,10 +1,16 @@
 """One-off: convert the Python rule tests (tests/rules/test_*.py CASES) into case files.
 
-Kept as documentation of how rulesets/*/cases/ came about (issue #8). It imports each module
-through tests/rules/conftest.py, reads its cases, writes every date relative to the ruleset's
-named dates (checked to resolve back to the same day), and writes one YAML file per indicator
-or register. A 2025/26 case whose expected indicators and registers 2026/27 did not change goes
-to qof-2026-27 (the parent) unless listed in --keep-in-child; the child inherits it re-dated.
+Kept as a record of how rulesets/*/cases/ came about (issue #8). It ran once, while tests/rules/
+still held the modules and their conftest.py (both deleted after the conversion), so it no longer
+runs on this tree. It imported each module through conftest.py, read its cases, wrote every date
+from the ruleset's named dates (checked to resolve back to the same day) and wrote one YAML file
+per indicator or register. A 2025/26 case whose expected indicators and registers 2026/27 did not
+change went to qof-2026-27 (the parent), which the child inherits re-dated.
+
+Edited by hand afterwards: DM014 dsepdec/dsepsu_279/280 (the event written as the DM_COD date +
+N days, so that the day count holds in every year), three HF008 transfer-in and palliative cases
+(dates that keep their order in 2024/25), the MH_REG lithium cases and the RA_REG/DEP_REG cases
+of test_fidelity_rules.
 
     python scripts/convert_rule_tests.py --out rulesets --counts tests/rules/case_counts.json
 """

@@ -1,53 +1,26 @@
-"""Rule fidelity fixes (issues #10 items 2 and 5, #14 items 1 and 2), QOF 2026/27, ruleset
-qof-2026-27 (PPSD 2026-04-01, PPED = ACHV 2027-03-31). Expectations come from the rule texts,
-not from engine output.
+"""Rule fidelity fixes (issues #10 items 2 and 5, #14 items 1 and 2): the registers'
+same_day_resolution settings and their checks, ruleset qof-2026-27. Expectations come from the
+rule texts, not from engine output.
 
-- SMOK002 (SMOK1_REG): aged 15 or over on the achievement date (NHS Digital patient list type
-  15OV): 15 on 2027-03-31 -> a row; 15 on 2027-04-01 (14 on ACHV) -> no row.
-- CHOL003: palliative care (code on or after 2008-04-01, no later no-longer-indicated code) is an
-  exclusion applied before the statin check: a palliative patient on a statin is excluded, not
-  achieved; a later "no longer indicated" code lifts it. Icosapent ethyl counts as an
-  alternative drug (ICOSAPENT_COD has no public copy: that case skips).
-- same_day_resolution: keeps on DM_REG, HF_REG, CKD_REG, COPD_REG (a resolved code on the day of
-  the latest diagnosis leaves the patient on), removes on AST_REG (and AF, DEP, EP); a resolved
-  code the day after always removes, the day before never does.
-- RA_REG (16+): age on the achievement date (16 on 2027-03-31 -> on; 16 on 2027-04-01 -> off,
-  even if diagnosed long before).
+same_day_resolution: keeps on DM_REG, HF_REG, CKD_REG, LD_REG, PC_REG (a resolved code on the day
+of the latest diagnosis leaves the patient on), removes on AF_REG, AST_REG, DEP_REG, EP_REG and
+(v51) COPD_REG; a resolved code the day after always removes, the day before never does. The
+patient cases of these fixes (SMOK002 ages, CHOL003 palliative care, RA_REG age on ACHV,
+DEP_REG same day) are in rulesets/qof-2026-27/cases/ (SMOK002, CHOL003, RA_REG, DEP_REG.yaml).
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from rulecases import case, ev
+
+from qofcli.api import load_ruleset
+from qofcli.casetest import run_cases
+from qofcli.ruleset.cases import load_cases
 
 RULESET = "qof-2026-27"
-REGISTER_INDICATORS = ("CHOL003",)
-
-
-@pytest.mark.parametrize(
-    ("dob", "on_register"),
-    [(date(2011, 3, 31), True), (date(2011, 4, 1), False)],
-    ids=["ra_16_on_achv", "ra_15_on_achv"],
-)
-def test_ra_age_on_achievement_date(runner, dob, on_register):
-    """RA_REG 16+ is tested on the achievement date (2027-03-31), not at diagnosis: a child
-    diagnosed at 10 joins the register on their 16th birthday."""
-    from rulecases import build_extract
-
-    from qofcli.engine.evaluate import evaluate
-
-    patient = case(
-        "ra", "RA at 10", {}, dx=None, dob=dob, events=[ev("RARTH_COD", date(2021, 6, 1))]
-    )
-    extract, missing = build_extract([patient], runner.picker)
-    if missing:
-        pytest.skip(f"cluster {missing['ra']} not shipped yet")
-    patients = evaluate(extract, runner.rs).patients
-    assert patients["reg:RA_REG"].to_list() == [on_register]
 
 
 @pytest.mark.parametrize(
@@ -66,9 +39,9 @@ def test_ra_age_on_achievement_date(runner, dob, on_register):
         ("PC_REG", "keeps"),
     ],
 )
-def test_same_day_resolution_settings(runner, register, setting):
+def test_same_day_resolution_settings(register, setting):
     """The chosen reading of each register (CHANGES.md, "Rule fidelity fixes")."""
-    assert runner.rs.registers[register].same_day_resolution == setting
+    assert load_ruleset(RULESET).registers[register].same_day_resolution == setting
 
 
 def test_2025_26_copd_keeps_a_same_day_resolution() -> None:
@@ -77,32 +50,6 @@ def test_2025_26_copd_keeps_a_same_day_resolution() -> None:
 
     assert load_ruleset("qof-2025-26").registers["COPD_REG"].same_day_resolution == "keeps"
 
-
-@pytest.mark.parametrize(("gap", "on_register"), [(0, False), (1, False), (-1, True)])
-def test_dep_removes_same_day(runner, gap, on_register):
-    """DEP_REG removes: a DEPRES on the day of (or after) the latest depression code takes the
-    patient off; one the day before does not. DEP_REG has no indicator: read the register."""
-
-    from rulecases import build_extract
-
-    from qofcli.engine.evaluate import evaluate
-
-    dx = date(2020, 5, 1)
-    patient = case(
-        "dep",
-        "depression",
-        {},
-        dx=None,
-        dob=date(1962, 1, 1),
-        events=[ev("DEPR_COD", dx), ev("DEPRES_COD", dx + timedelta(days=gap))],
-    )
-    extract, missing = build_extract([patient], runner.picker)
-    if missing:
-        pytest.skip(f"cluster {missing['dep']} not shipped yet")
-    assert evaluate(extract, runner.rs).patients["reg:DEP_REG"].to_list() == [on_register]
-
-
-# ---- the setting itself, on a copy of the mini fixture (PPSD 2024-04-01, PPED 2025-03-31) --------
 
 MINI = Path(__file__).parents[1] / "fixtures" / "rulesets" / "mini"
 MINI_DM_RULE = "{not: {date: DMRES, after: DMLAT}}"
@@ -132,25 +79,18 @@ def _mini(tmp_path: Path, setting: str | None, rule: str = "{not: {date: DMRES, 
 )
 def test_same_day_resolution_both_settings(tmp_path, setting, gap, on_register):
     """A DMRES `gap` days after the latest DM_COD: same day follows the setting; the day after
-    always resolves; the day before never does."""
-    from rulecases import CodePicker, build_extract
-
-    from qofcli.api import load_ruleset
-    from qofcli.engine.evaluate import evaluate
-
-    ruleset = load_ruleset(_mini(tmp_path, setting))
-    dx = date(2020, 5, 1)
-    patient = case(
-        "dm",
-        "diabetes",
-        {},
-        dx=dx,
-        dob=date(1960, 1, 1),
-        events=[ev("DMRES_COD", dx + timedelta(days=gap))],
+    always resolves; the day before never does (a patient case run on the mini ruleset)."""
+    folder = _mini(tmp_path, setting)
+    (folder / "cases").mkdir()
+    (folder / "cases" / "DM_REG.yaml").write_text(
+        "cases:\n  - id: dm\n    why: diabetes, then a resolved code\n"
+        "    dob: PPSD - 64 years - 3 months\n    registration: PPSD - 20 years\n"
+        "    events:\n      - {cluster: DM_COD, date: PPSD - 4 years + 1 month}\n"
+        f"      - {{cluster: DMRES_COD, date: PPSD - 4 years + 1 month {gap:+} days}}\n"
+        f"    expect: {{DM_REG: {'on' if on_register else 'off'}}}\n"
     )
-    extract, missing = build_extract([patient], CodePicker(ruleset))
-    assert not missing
-    assert evaluate(extract, ruleset).patients["reg:DM_REG"].to_list() == [on_register]
+    run = run_cases(load_cases(load_ruleset(folder)))
+    assert run.summary == "1 passed, 0 failed, 0 skipped", run.results[0].problems
 
 
 def test_resolves_needs_the_setting(tmp_path):
