@@ -171,9 +171,14 @@ class CaseSet:
             return self
         unmatched = [i for i in ids if not any(_matches(c, i) for c in self.cases)]
         if unmatched:
+            dropped = [
+                f"{i} is not inherited ({self.not_inherited[i]})"
+                for i in unmatched
+                if i in self.not_inherited
+            ]
             raise CaseError(
                 f"no case of {self.ruleset.id} matches {', '.join(unmatched)}: give a case id, "
-                "a case file name or an indicator/register id"
+                "a case file name or an indicator/register id" + "".join(f"; {d}" for d in dropped)
             )
         chosen = tuple(c for c in self.cases if any(_matches(c, i) for i in ids))
         return CaseSet(self.ruleset, chosen, self.not_inherited)
