@@ -8,7 +8,7 @@ needing a cluster the ruleset ships without codes is skipped, naming the cluster
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -261,7 +261,3 @@ def _mismatch(case: Case, want: Expectation, got: Got | None) -> str | None:
     ok = ok and got.reason_type == _REASON_TYPE.get(want.status)
     ok = ok and got.practice in (None, case.practice)
     return None if ok else str(got)
-
-
-def failures(run: CaseRun) -> Sequence[CaseResult]:
-    return [r for r in run.results if r.outcome == FAILED]

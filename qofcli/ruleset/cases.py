@@ -24,6 +24,7 @@ from qofcli.ruleset import model as m
 from qofcli.ruleset.catalogue import find_ruleset_dir
 from qofcli.ruleset.dependencies import register_uses, uses_by_indicator
 from qofcli.ruleset.diff import diff_rulesets
+from qofcli.ruleset.loader import load_ruleset
 
 CASES_DIR = "cases"
 INDICATOR_STATUSES = ("achieved", "not_achieved", "pca", "excluded", "no_row")
@@ -193,8 +194,6 @@ def _matches(case: Case, wanted: str) -> bool:
 
 def load_cases(ruleset: m.Ruleset) -> CaseSet:
     """The ruleset's own cases plus those it inherits from the rulesets it extends."""
-    from qofcli.ruleset.loader import load_ruleset  # the loader imports the model only
-
     own = read_case_folder(Path(ruleset.path) / CASES_DIR)
     if not ruleset.extends:
         cases = tuple(own)
