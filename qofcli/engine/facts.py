@@ -100,19 +100,32 @@ def field_frame(
         engine="streaming",
     )
     patients = people.select(pl.len()).collect().item()
-    wide = _summary_fields(summary, plan, patients)
+    parts = summary.partition_by("cid", as_dict=True)
+    wide = _summary_fields(parts, plan, patients)
     for day in days:
-        wide = wide.join(day, on=PID, how="left")
+        wide = scatter_into(wide, day)
     wide = _day_dependent_fields(plan, ruleset, wide)
-    wide = _same_day_fields(summary, plan, wide)
+    wide = _same_day_fields(parts, plan, wide)
     builtins = sorted(
         {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
     )
     if builtins:
         # Windows relative to the registration date read it beside the fields.
-        dated = people.select(PID, *builtins).collect()
-        wide = wide.join(dated, on=PID, how="full", coalesce=True)
+        wide = wide.hstack(people.select(*builtins).collect())
     return _record_fields(records, plan, ruleset, dates, wide).drop(builtins)
+
+
+def scatter_into(wide: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
+    """Add the columns of a frame keyed by PID to `wide`, whose row i is patient i: a scatter
+    by position, no hash join."""
+    ids = columns[PID]
+    return wide.hstack(
+        [
+            _dense(columns[name], ids, wide.height).alias(name)
+            for name in columns.columns
+            if name != PID
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -331,13 +344,13 @@ def _range_of(ruleset: m.Ruleset, key: str) -> tuple[float | None, float | None]
     return (found.low, found.high) if found else (None, None)
 
 
-def _summary_fields(summary: pl.DataFrame, plan: _Plan, patients: int) -> pl.DataFrame:
-    """Fields with fixed windows, each reduced over its clusters' summary rows.
+def _summary_fields(parts: dict[Any, pl.DataFrame], plan: _Plan, patients: int) -> pl.DataFrame:
+    """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
+    summary partitioned by cluster id).
 
     Patient ids are dense (0..n-1), so each field's values are scattered into a full-length
     column by id instead of joined: one frame of n rows, no hash join per field."""
     columns: dict[str, pl.Series] = {}
-    parts = summary.partition_by("cid", as_dict=True)
     groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
     for field, window in plan.summary_fields:
         groups.setdefault((tuple(sorted(cluster_keys(field))), window), []).append(field)
@@ -436,13 +449,15 @@ def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
     )
 
 
-def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> pl.DataFrame:
+def _same_day_fields(
+    parts: dict[Any, pl.DataFrame], plan: _Plan, wide: pl.DataFrame
+) -> pl.DataFrame:
     """Fields on the day of an anchor field whose clusters cover theirs (see
     `_reducible_same_day`): the field's own last record counts only if it is on that day."""
     for field in plan.same_day_fields:
         anchor = field.bounds[0].ref.base
         as_latest = replace(field, find="latest", bounds=())
-        part = _summary_fields(summary, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
+        part = _summary_fields(parts, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
         on_day = pl.col(field.name) == wide[anchor]
         kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
         wide = wide.hstack(kept)
@@ -477,7 +492,7 @@ def _record_fields(
             elif field.name in plan.needs_value or field.name in plan.needs_cluster:
                 detail = _record_detail(rows, extremes, field, source_of[field.name], plan)
                 columns = columns.join(detail, on=PID, how="left")
-        wide = wide.join(columns, on=PID, how="full", coalesce=True)
+        wide = scatter_into(wide, columns)
     return wide
 
 
@@ -524,7 +539,7 @@ def _stage_rows(
         {b.ref.base for s in sources for b in s.bounds if b.ref.base not in dates.named}
     )
     if needed:
-        rows = rows.join(wide.select(PID, *needed), on=PID, how="left")
+        rows = rows.hstack(wide.select(pl.col(needed).gather(rows[PID])))
     columns = {name: name for name in rows.columns}
     keep = pl.lit(True)
     for source in sources:
