@@ -11,6 +11,7 @@ import polars as pl
 from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract.gate import gate
 from qofcli.extract.mapping import ExtractMapping, load_mapping
 from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
@@ -173,14 +174,19 @@ def open_extract(
     path: Path, ruleset: Ruleset | None = None, mapping: ExtractMapping | None = None
 ) -> Extract:
     """Validate then open an extract (read through ``mapping`` if given); refuse it
-    (InvalidExtract, exit 2) if it has errors."""
-    known = (
-        frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
-    )
-    report = validate_extract(path, known_codes=known, mapping=mapping)
-    if report.errors:
-        raise InvalidExtract([p.line() for p in report.errors], str(path))
-    return load_extract(path, mapping)
+    (InvalidExtract, exit 2) if it has errors. Only the error checks run (extract/gate.py);
+    the full report is built only when there is an error to report."""
+    checked = gate(path, mapping)
+    if not checked.passed:
+        known = (
+            frozenset(code for c in ruleset.clusters.values() for code in c.codes)
+            if ruleset
+            else None
+        )
+        report = validate_extract(path, known_codes=known, mapping=mapping)
+        if report.errors:
+            raise InvalidExtract([p.line() for p in report.errors], str(path))
+    return load_extract(path, mapping, checked.trimmed)
 
 
 def synthesise(
