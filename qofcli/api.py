@@ -8,7 +8,14 @@ from pathlib import Path
 
 import polars as pl
 
-from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
+from qofcli.engine.evaluate import (
+    NOT_ACHIEVED,
+    STATUSES,
+    Evaluation,
+    evaluate,
+    evaluate_many,
+    indicator_column,
+)
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
 from qofcli.extract.gate import gate
@@ -100,7 +107,7 @@ def compare(
     """Score the extract under both rulesets (each with its own [payment]) and line them up;
     `patients=True` adds the patients whose status changes (it holds patient ids)."""
     structure: RulesetDiff = diff_rulesets(a, b)
-    evaluation_a, evaluation_b = evaluate(extract, a, as_of), evaluate(extract, b, as_of)
+    evaluation_a, evaluation_b = evaluate_many(extract, [a, b], as_of)
     score_a = roll_up(score_evaluation(evaluation_a, extract), by)
     score_b = roll_up(score_evaluation(evaluation_b, extract), by)
     changes = None

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from qofcli.engine.dates import RunDates, ref_expr
+from qofcli.engine.events import VALUED, EventRows, cluster_of, matched_for, read_events
 from qofcli.engine.summaries import (
     Direction,
     KeySpec,
@@ -33,9 +34,6 @@ PID = "pid"
 AGE = "AGE"
 
 
-VALUED = "|valued"  # suffix of the cluster keys of `with_value` fields: their records have a value
-
-
 def value_column(field: str) -> str:
     return f"{field}.value"
 
@@ -44,16 +42,26 @@ def cluster_column(field: str) -> str:
     return f"{field}.cluster"
 
 
-def population(extract: Extract, dates: RunDates) -> pl.LazyFrame:
-    """Patients registered on the achievement date, not deregistered or dead by then."""
+def _registered(dates: RunDates) -> pl.Expr:
     achv = pl.lit(dates.achievement, dtype=pl.Date)
-    registered = (
+    return (
         (pl.col("registration_date") <= achv)
         & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") > achv))
         & (pl.col("death_date").is_null() | (pl.col("death_date") > achv))
     )
+
+
+def population_ids(extract: Extract, dates: RunDates) -> pl.Series:
+    """Each patient row's PID in `population` (null for patients outside it)."""
+    registered = _registered(dates).fill_null(False)
+    pid = registered.cast(pl.UInt32).cum_sum() - 1
+    return extract.patients.select(pl.when(registered).then(pid)).collect().to_series()
+
+
+def population(extract: Extract, dates: RunDates) -> pl.LazyFrame:
+    """Patients registered on the achievement date, not deregistered or dead by then."""
     return (
-        extract.patients.filter(registered)
+        extract.patients.filter(_registered(dates))
         .with_row_index(PID)
         .with_columns(
             _age_on(pl.col("date_of_birth"), dates).alias(AGE),
@@ -82,15 +90,23 @@ class _Source:
 
 
 def field_frame(
-    extract: Extract, ruleset: m.Ruleset, dates: RunDates, people: pl.LazyFrame
+    extract: Extract,
+    ruleset: m.Ruleset,
+    dates: RunDates,
+    people: pl.LazyFrame,
+    events: EventRows | None = None,
 ) -> pl.DataFrame:
     """One row per patient with at least one field: FIELD (date), and FIELD.value and
-    FIELD.cluster for the fields whose value or cluster a rule reads."""
+    FIELD.cluster for the fields whose value or cluster a rule reads. `events`: the records
+    read once for several rulesets (`read_events`), else read here."""
     empty = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
     if not ruleset.fields:
         return empty
     plan = _plan(ruleset, dates)
-    matched = _matched(extract, ruleset, dates, people, plan.clusters)
+    if events is None:
+        events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
+    pids = population_ids(extract, dates)
+    matched = matched_for(events, ruleset, dates, pids, plan.clusters)
     summary, records, *days = pl.collect_all(
         [
             summarise(matched, plan.windows, plan.keys),
@@ -151,12 +167,13 @@ def cluster_keys(field: m.Field) -> tuple[str, ...]:
     return tuple(c + VALUED if field.with_value else c for c in field.clusters)
 
 
-def _cluster_of(key: str) -> str:
-    return key.removesuffix(VALUED)
+def read_keys(ruleset: m.Ruleset) -> list[str]:
+    """The cluster keys whose records the ruleset's fields read, in cluster id order."""
+    return sorted({c for f in ruleset.fields.values() for c in cluster_keys(f)})
 
 
 def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
-    clusters = sorted({c for f in ruleset.fields.values() for c in cluster_keys(f)})
+    clusters = read_keys(ruleset)
     cids = {c: i for i, c in enumerate(clusters)}
     needs_value, needs_cluster = fields_read_for(ruleset)
     windows = [Window()]
@@ -299,51 +316,6 @@ def _preference(field: m.Field, cluster: str) -> tuple[int, int]:
     return rank, field.clusters.index(cluster)
 
 
-def _matched(
-    extract: Extract,
-    ruleset: m.Ruleset,
-    dates: RunDates,
-    people: pl.LazyFrame,
-    clusters: list[str],
-) -> pl.LazyFrame:
-    """Records up to ACHV whose code is in a cluster some field reads, keyed by integer patient
-    and cluster ids (a code in several clusters gives several rows). Noise falls out here, and
-    values that are NaN, infinite or outside their cluster's plausible range become missing;
-    records of `with_value` cluster keys without a value are dropped."""
-    code_map = pl.DataFrame(
-        [
-            (code, index)
-            for index, key in enumerate(clusters)
-            for code in ruleset.clusters[_cluster_of(key)].codes
-        ],
-        schema={"code": pl.String, "cid": pl.UInt16},
-        orient="row",
-    )
-    # Range bounds indexed by cluster id (open for clusters without a range): a gather per row
-    # is cheaper than carrying them through the join.
-    bounds = [_range_of(ruleset, key) for key in clusters]
-    low = pl.Series([b[0] for b in bounds], dtype=pl.Float64).fill_null(float("-inf"))
-    high = pl.Series([b[1] for b in bounds], dtype=pl.Float64).fill_null(float("inf"))
-    cid, value = pl.col("cid"), pl.col("value")
-    plausible = value.is_finite() & value.is_between(
-        pl.lit(low).gather(cid), pl.lit(high).gather(cid)
-    )
-    valued = [index for index, key in enumerate(clusters) if key.endswith(VALUED)]
-    return (
-        extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
-        .join(code_map.lazy(), on="code", how="inner")
-        .join(people.select("patient_id", PID), on="patient_id", how="inner")
-        .with_columns(pl.when(plausible).then(value).alias("value"))
-        .filter(~cid.is_in(valued) | value.is_not_null())
-        .select(PID, "date", "value", "cid")
-    )
-
-
-def _range_of(ruleset: m.Ruleset, key: str) -> tuple[float | None, float | None]:
-    found = ruleset.value_ranges.get(_cluster_of(key))
-    return (found.low, found.high) if found else (None, None)
-
-
 def _summary_fields(parts: dict[Any, pl.DataFrame], plan: _Plan, patients: int) -> pl.DataFrame:
     """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
     summary partitioned by cluster id).
@@ -441,7 +413,7 @@ def _decoded(
 
 
 def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
-    names = [_cluster_of(key) for key in plan.clusters]
+    names = [cluster_of(key) for key in plan.clusters]
     return (
         pl.col(column)
         .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
@@ -630,10 +602,12 @@ def compare_date(value: pl.Expr, op: m.DateOp, ref: pl.Expr) -> pl.Expr:
     raise AssertionError(op)
 
 
-def patient_facts(extract: Extract, ruleset: m.Ruleset, dates: RunDates) -> pl.LazyFrame:
+def patient_facts(
+    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None = None
+) -> pl.LazyFrame:
     """The population joined to its field values: the frame every rule is evaluated on."""
     people = population(extract, dates).collect().lazy()
-    fields = field_frame(extract, ruleset, dates, people)
+    fields = field_frame(extract, ruleset, dates, people, events)
     facts = people.join(fields.lazy(), on=PID, how="left")
     missing = [
         column
