@@ -86,9 +86,9 @@ def matched_for(
     their cluster's plausible range become missing; records of `with_value` cluster keys
     without a value are dropped."""
     position = {key: gid for gid, key in enumerate(events.keys)}
-    local = [None] * len(events.keys)
-    for cid, key in enumerate(clusters):
-        local[position[cluster_key(ruleset, key)]] = cid
+    local: list[int | None] = [None] * len(events.keys)
+    for index, key in enumerate(clusters):
+        local[position[cluster_key(ruleset, key)]] = index
     cid_of_gid = pl.Series(local, dtype=pl.UInt16)
     # Range bounds indexed by cluster id (open for clusters without a range): a gather per row
     # is cheaper than carrying them through a join.
