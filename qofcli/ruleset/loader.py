@@ -369,13 +369,16 @@ def _read_cluster_csv(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return codes, tuple(r[1] for r in rows)
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # ---- YAML items -------------------------------------------------------------------------
 
 
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            # libyaml's safe loader reads a full ruleset about 5x faster than pure Python
+            return yaml.load(handle, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise RulesetError(f"{path}: not valid YAML ({exc})") from None
 
