@@ -16,7 +16,8 @@ import polars as pl
 from qofcli.engine.compile import Compiler, register_column
 from qofcli.engine.dates import RunDates, run_dates
 from qofcli.engine.events import EventRows, read_events
-from qofcli.engine.facts import PID, patient_facts, read_keys
+from qofcli.engine.facts import PID, patient_facts
+from qofcli.engine.plan import read_keys
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import register_order

@@ -1,12 +1,13 @@
 """Per-patient facts: the population on the achievement date and one wide row of field values.
 
-Events are read once: filtered to the achievement date, joined to the code -> cluster -> field
-tables (noise codes fall out here; non-finite values and values outside their cluster's
-plausible range become missing here), then reduced per (patient, field) to the one record each
-field asks for. Fields that need a record of every cluster on one day (`all_clusters`, e.g. a
-blood pressure with both a systolic and a diastolic value) are reduced per (patient, day).
-Fields whose window depends on another field (e.g. "first referral on or after the diagnosis
-date") are computed in a later, narrower stage over the same joined rows.
+The ruleset's records come from the one read of the events (events.py: noise codes fall out
+there; non-finite values and values outside their cluster's plausible range become missing),
+and each field is computed as plan.py decided: reduced per (patient, cluster) in the streaming
+summary (summaries.py), per (patient, day) for `all_clusters` fields (e.g. a blood pressure
+with both a systolic and a diastolic value), or, for windows relative to another field (e.g.
+"first referral on or after the diagnosis date"), in a later, narrower stage over the raw
+records of their clusters. Patient ids are dense (0..n-1), so every field column is placed
+by position (a scatter), never joined.
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from typing import Any
 import polars as pl
 
 from qofcli.engine.dates import RunDates, ref_expr
-from qofcli.engine.events import VALUED, EventRows, cluster_of, matched_for, read_events
+from qofcli.engine.events import VALUED, EventRows, matched_for, read_events
+from qofcli.engine.plan import (
+    Plan,
+    cluster_keys,
+    cluster_name,
+    direction,
+    plan_fields,
+    preference,
+    rank_expr,
+)
 from qofcli.engine.summaries import (
-    Direction,
     KeySpec,
     Window,
     constant_window,
@@ -28,7 +37,7 @@ from qofcli.engine.summaries import (
 )
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
-from qofcli.ruleset.checks import field_stages, iter_atoms
+from qofcli.ruleset.checks import field_stages
 
 PID = "pid"
 AGE = "AGE"
@@ -102,7 +111,7 @@ def field_frame(
     empty = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
     if not ruleset.fields:
         return empty
-    plan = _plan(ruleset, dates)
+    plan = plan_fields(ruleset, dates)
     if events is None:
         events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
     pids = population_ids(extract, dates)
@@ -144,118 +153,11 @@ def scatter_into(wide: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How each field is computed: from the per-cluster summary or from raw records."""
-
-    clusters: list[str]
-    cids: dict[str, int]
-    windows: list[Window]
-    keys: list[KeySpec]
-    summary_fields: list[tuple[m.Field, int]]  # field, window index
-    same_day_fields: list[m.Field]  # same day as an unbounded latest field covering its codes
-    day_fields: list[m.Field]  # all_clusters: the latest/earliest day with every cluster
-    day_dependent_fields: list[m.Field]  # same day as a day field, from its clusters
-    record_fields: list[m.Field]  # windows relative to other fields: read raw records
-    record_cids: list[int]
-    needs_value: set[str]
-    needs_cluster: set[str]
-
-
-def cluster_keys(field: m.Field) -> tuple[str, ...]:
-    """The field's clusters as matched: `with_value` fields read valued records only."""
-    return tuple(c + VALUED if field.with_value else c for c in field.clusters)
-
-
-def read_keys(ruleset: m.Ruleset) -> list[str]:
-    """The cluster keys whose records the ruleset's fields read, in cluster id order."""
-    return sorted({c for f in ruleset.fields.values() for c in cluster_keys(f)})
-
-
-def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
-    clusters = read_keys(ruleset)
-    cids = {c: i for i, c in enumerate(clusters)}
-    needs_value, needs_cluster = fields_read_for(ruleset)
-    windows = [Window()]
-    summary_fields, same_day, record_fields, days, dependents = [], [], [], [], []
-    for field in ruleset.fields.values():
-        window = constant_window(field.bounds, dates)
-        if field.all_clusters:
-            days.append(field)
-        elif _day_dependent(field, ruleset):
-            dependents.append(field)
-        elif field.find == "count":
-            # Distinct record days across clusters need the records themselves.
-            record_fields.append(field)
-        elif window is not None:
-            if window not in windows:
-                windows.append(window)
-            summary_fields.append((field, windows.index(window)))
-        elif _reducible_same_day(field, ruleset):
-            same_day.append(field)
-        else:
-            record_fields.append(field)
-    keys = {
-        KeySpec(w, _direction(f), f.value)
-        for f, w in summary_fields
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    keys |= {
-        KeySpec(0, "latest", f.value)
-        for f in same_day
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    record_cids = sorted({cids[c] for f in record_fields for c in cluster_keys(f)})
-    return _Plan(
-        clusters,
-        cids,
-        windows,
-        sorted(keys, key=lambda k: k.column),
-        summary_fields,
-        same_day,
-        days,
-        dependents,
-        record_fields,
-        record_cids,
-        needs_value,
-        needs_cluster,
-    )
-
-
-def _reducible_same_day(field: m.Field, ruleset: m.Ruleset) -> bool:
-    """`same_day: F` where F is the latest record of clusters holding every code of this field:
-    then no record of this field is later than F, so "on F's day" means "its own last record,
-    if that is F's day", which the summary already holds."""
-    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
-        return False
-    anchor = ruleset.fields.get(field.bounds[0].ref.base)
-    if anchor is None or anchor.find != "latest" or anchor.bounds or anchor.all_clusters:
-        return False
-    if anchor.with_value and not field.with_value:
-        return False  # a later record without a value could be the field's own last one
-    codes = {code for c in field.clusters for code in ruleset.clusters[c].codes}
-    covered = {code for c in anchor.clusters for code in ruleset.clusters[c].codes}
-    return codes <= covered
-
-
-def _day_dependent(field: m.Field, ruleset: m.Ruleset) -> bool:
-    """`same_day: D` where D is an `all_clusters` field over (at least) this field's clusters:
-    D's per-day reduction already holds this field's lowest and highest value on D's day."""
-    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
-        return False
-    anchor = ruleset.fields.get(field.bounds[0].ref.base)
-    if anchor is None or not anchor.all_clusters or field.find == "count":
-        return False
-    if field.with_value and not anchor.with_value:
-        return False
-    return set(field.clusters) <= set(anchor.clusters)
-
-
 def _day_column(field: str, key: str, extreme: str) -> str:
     return f"{field}.{extreme}.{key}"
 
 
-def _day_field(matched: pl.LazyFrame, field: m.Field, plan: _Plan, dates: RunDates) -> pl.LazyFrame:
+def _day_field(matched: pl.LazyFrame, field: m.Field, plan: Plan, dates: RunDates) -> pl.LazyFrame:
     """The latest (or earliest) day in the window on which every cluster of the field has a
     record, with each cluster's lowest and highest value that day: one group-by per day."""
     window = constant_window(field.bounds, dates) or Window()
@@ -285,7 +187,7 @@ def _day_field(matched: pl.LazyFrame, field: m.Field, plan: _Plan, dates: RunDat
     return per_day.group_by(PID).agg(date.alias(field.name), *columns)
 
 
-def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
+def _day_dependent_fields(plan: Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
     """Fields on the day of an `all_clusters` field, read from its per-cluster extremes: the
     lowest (or highest) value over the field's clusters; ties go to `prefer`, then listing.
     Every cluster of the anchor has a record on its day, so the first in that order is the
@@ -294,7 +196,7 @@ def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -
         anchor = ruleset.fields[field.bounds[0].ref.base]
         side = "hi" if field.value == "highest" else "lo"
         suffix = VALUED if anchor.with_value else ""
-        ordered = sorted(field.clusters, key=lambda c: _preference(field, c))
+        ordered = sorted(field.clusters, key=lambda c: preference(field, c))
         values = [pl.col(_day_column(anchor.name, c + suffix, side)) for c in ordered]
         best = pl.max_horizontal(values) if side == "hi" else pl.min_horizontal(values)
         cluster: Any = pl.when(best.is_null()).then(pl.lit(ordered[0]))
@@ -310,13 +212,7 @@ def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -
     return wide.drop(day_columns)
 
 
-def _preference(field: m.Field, cluster: str) -> tuple[int, int]:
-    """Sort key of a cluster for same-day ties: `prefer` order first, then the listed order."""
-    rank = field.prefer.index(cluster) if cluster in field.prefer else len(field.prefer)
-    return rank, field.clusters.index(cluster)
-
-
-def _summary_fields(parts: dict[Any, pl.DataFrame], plan: _Plan, patients: int) -> pl.DataFrame:
+def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -> pl.DataFrame:
     """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
     summary partitioned by cluster id).
 
@@ -350,7 +246,7 @@ def _dense(values: pl.Series, ids: pl.Series, patients: int) -> pl.Series:
     return column.scatter(ids, values)
 
 
-def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) -> list[pl.Expr]:
+def _field_aggregations(field: m.Field, window: int, plan: Plan, single: bool) -> list[pl.Expr]:
     """The field's date, key and cluster from its clusters' summary rows: reduced per patient,
     or taken as they are when a single cluster gives one row per patient."""
     latest = field.find == "latest"
@@ -363,10 +259,10 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
     day = f"l{window}" if latest else f"f{window}"
     exprs = [extreme(day).alias(field.name)]
     if field.name in plan.needs_value or field.name in plan.needs_cluster:
-        key = KeySpec(window, _direction(field), field.value).column
+        key = KeySpec(window, direction(field), field.value).column
         if field.prefer and not single:
             # The preferred cluster's record of the chosen day wins, whatever its value.
-            rank = _rank_expr(field, plan)
+            rank = rank_expr(field, plan)
             descending = [latest, False]
             chosen = pl.col(key).sort_by([day, rank], descending=descending, nulls_last=True)
             exprs.append(chosen.first().alias(f"{field.name}.key"))
@@ -379,9 +275,7 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
                 pl.col("cid")
                 if single
                 else pl.col("cid")
-                .sort_by(
-                    [key, _rank_expr(field, plan)], descending=[latest, False], nulls_last=True
-                )
+                .sort_by([key, rank_expr(field, plan)], descending=[latest, False], nulls_last=True)
                 .first()
             )
         if field.name in plan.needs_cluster:
@@ -389,40 +283,21 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
     return exprs
 
 
-def _rank_expr(field: m.Field, plan: _Plan) -> pl.Expr:
-    """Each cluster id's place in the field's same-day preference (lower wins)."""
-    keys = cluster_keys(field)
-    ranks = {plan.cids[k]: _preference(field, c) for k, c in zip(keys, field.clusters, strict=True)}
-    ordered = sorted(ranks, key=ranks.__getitem__)
-    return pl.col("cid").replace_strict(ordered, list(range(len(ordered))), return_dtype=pl.Int32)
-
-
-def _decoded(
-    columns: pl.DataFrame, fields: list[m.Field], window: int, plan: _Plan
-) -> pl.DataFrame:
+def _decoded(columns: pl.DataFrame, fields: list[m.Field], window: int, plan: Plan) -> pl.DataFrame:
     extra = []
     for field in fields:
         key = f"{field.name}.key"
         if field.name in plan.needs_value:
-            spec = KeySpec(window, _direction(field), field.value)
+            spec = KeySpec(window, direction(field), field.value)
             extra.append(decode_value(pl.col(key), spec).alias(value_column(field.name)))
         if field.name in plan.needs_cluster:
-            extra.append(_cluster_name(cluster_column(field.name), plan))
+            extra.append(cluster_name(cluster_column(field.name), plan))
     out = columns.with_columns(extra)
     return out.drop([c for c in out.columns if c.endswith(".key")])
 
 
-def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
-    names = [cluster_of(key) for key in plan.clusters]
-    return (
-        pl.col(column)
-        .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
-        .alias(column)
-    )
-
-
 def _same_day_fields(
-    parts: dict[Any, pl.DataFrame], plan: _Plan, wide: pl.DataFrame
+    parts: dict[Any, pl.DataFrame], plan: Plan, wide: pl.DataFrame
 ) -> pl.DataFrame:
     """Fields on the day of an anchor field whose clusters cover theirs (see
     `_reducible_same_day`): the field's own last record counts only if it is on that day."""
@@ -438,7 +313,7 @@ def _same_day_fields(
 
 def _record_fields(
     records: pl.DataFrame,
-    plan: _Plan,
+    plan: Plan,
     ruleset: m.Ruleset,
     dates: RunDates,
     wide: pl.DataFrame,
@@ -466,19 +341,6 @@ def _record_fields(
                 columns = columns.join(detail, on=PID, how="left")
         wide = scatter_into(wide, columns)
     return wide
-
-
-def fields_read_for(ruleset: m.Ruleset) -> tuple[set[str], set[str]]:
-    """Fields whose value, and whose cluster, some condition reads (the rest need only dates)."""
-    conditions = [n.condition for n in ruleset.conditions.values()]
-    conditions += [s.when for r in ruleset.registers.values() for s in r.rules]
-    conditions += [
-        s.when for i in ruleset.indicators.values() for s in (*i.denominator, *i.numerator)
-    ]
-    atoms = [a for c in conditions for a in iter_atoms(c)]
-    values = {a.field for a in atoms if isinstance(a, m.ValueCompare)}
-    kinds = {a.field for a in atoms if isinstance(a, m.ClusterIn)}
-    return values, kinds
 
 
 def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
@@ -555,7 +417,7 @@ def _record_detail(
     extremes: pl.DataFrame,
     field: m.Field,
     source: int,
-    plan: _Plan,
+    plan: Plan,
 ) -> pl.DataFrame:
     """Value and cluster of the field's record; same-day ties by `prefer`, then lowest (or
     highest) value."""
@@ -565,7 +427,7 @@ def _record_detail(
         on=[PID, "date"],
         how="inner",
     )
-    ranked = on_day.with_columns(_rank_expr(field, plan).alias("rank"))
+    ranked = on_day.with_columns(rank_expr(field, plan).alias("rank"))
     # `prefer` puts its clusters before any value; without it the value decides and the
     # listed order only breaks ties (rulesets/README.md, "Same-day ties").
     highest = field.value == "highest"
@@ -581,7 +443,7 @@ def _record_detail(
         .select(
             PID,
             pl.col("value").alias(value_column(field.name)),
-            _cluster_name("cid", plan).alias(cluster_column(field.name)),
+            cluster_name("cid", plan).alias(cluster_column(field.name)),
         )
     )
 
@@ -628,8 +490,3 @@ def _null_column(column: str) -> pl.Expr:
         else (pl.String if column.endswith(".cluster") else pl.Date)
     )
     return pl.lit(None, dtype=dtype).alias(column)
-
-
-def _direction(field: m.Field) -> Direction:
-    """The summary column a field reads: a count reads the latest day, like a latest field."""
-    return "earliest" if field.find == "earliest" else "latest"
