@@ -118,7 +118,7 @@ def field_frame(
     matched = matched_for(events, ruleset, dates, pids, plan.clusters)
     summary, records, *days = pl.collect_all(
         [
-            summarise(matched, plan.windows, plan.keys),
+            summarise(matched, plan.windows, plan.keys, plan.window_cids, plan.key_cids),
             matched.filter(pl.col("cid").is_in(plan.record_cids)),
             *(_day_field(matched, f, plan, dates) for f in plan.day_fields),
         ],
@@ -126,6 +126,7 @@ def field_frame(
     )
     patients = people.select(pl.len()).collect().item()
     parts = summary.partition_by("cid", as_dict=True)
+    del summary  # the partitions hold the same rows: keep one copy in memory
     wide = _summary_fields(parts, plan, patients)
     for day in days:
         wide = scatter_into(wide, day)
@@ -470,7 +471,11 @@ def patient_facts(
     """The population joined to its field values: the frame every rule is evaluated on."""
     people = population(extract, dates).collect().lazy()
     fields = field_frame(extract, ruleset, dates, people, events)
-    facts = people.join(fields.lazy(), on=PID, how="left")
+    if fields.height == people.select(pl.len()).collect().item():
+        # Both are in PID order, one row per patient: side by side, no copy of the fields.
+        facts = pl.concat([people, fields.lazy().drop(PID)], how="horizontal")
+    else:  # a ruleset without fields
+        facts = people.join(fields.lazy(), on=PID, how="left")
     missing = [
         column
         for f in ruleset.fields.values()

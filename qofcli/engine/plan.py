@@ -36,6 +36,8 @@ class Plan:
     record_cids: list[int]
     needs_value: set[str]
     needs_cluster: set[str]
+    window_cids: list[list[int]]  # per window: the clusters whose first/last date a field reads
+    key_cids: dict[str, list[int]]  # per key column: the clusters whose key a field reads
 
 
 def cluster_keys(field: m.Field) -> tuple[str, ...]:
@@ -71,14 +73,21 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
             same_day.append(field)
         else:
             record_fields.append(field)
+    # Same-day fields read their own latest record in the open window (facts.py).
+    uses = [(f, w, direction(f)) for f, w in summary_fields]
+    uses += [(f, 0, "latest") for f in same_day]
+    window_cids = [
+        sorted({cids[c] for f, w, _ in uses if w == i for c in cluster_keys(f)})
+        for i in range(len(windows))
+    ]
+    key_cids: dict[str, set[int]] = {}
+    for f, w, way in uses:
+        if f.name in needs_value or f.name in needs_cluster:
+            spec = KeySpec(w, way, f.value)
+            key_cids.setdefault(spec.column, set()).update(cids[c] for c in cluster_keys(f))
     keys = {
-        KeySpec(w, direction(f), f.value)
-        for f, w in summary_fields
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    keys |= {
-        KeySpec(0, "latest", f.value)
-        for f in same_day
+        KeySpec(w, way, f.value)
+        for f, w, way in uses
         if f.name in needs_value or f.name in needs_cluster
     }
     record_cids = sorted({cids[c] for f in record_fields for c in cluster_keys(f)})
@@ -95,6 +104,8 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
         record_cids,
         needs_value,
         needs_cluster,
+        window_cids,
+        {column: sorted(found) for column, found in key_cids.items()},
     )
 
 
