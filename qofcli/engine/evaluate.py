@@ -80,12 +80,14 @@ def evaluate_many(
     """Run several rulesets on one extract, reading its events once for all of them."""
     dates = [run_dates(r, as_of) for r in rulesets]
     wanted = [(r, read_keys(r)) for r in rulesets]
-    events = read_events(extract, wanted, max(d.achievement for d in dates))
+    # One ruleset reads its events itself, and frees them once its summaries are built.
+    shared = len(rulesets) > 1
+    events = read_events(extract, wanted, max(d.achievement for d in dates)) if shared else None
     return [_evaluate(extract, r, d, events) for r, d in zip(rulesets, dates, strict=True)]
 
 
 def _evaluate(
-    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows
+    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None
 ) -> Evaluation:
     compiler = Compiler(ruleset, dates)
     facts = patient_facts(extract, ruleset, dates, events)

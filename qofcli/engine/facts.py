@@ -116,6 +116,7 @@ def field_frame(
         events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
     pids = population_ids(extract, dates)
     matched = matched_for(events, ruleset, dates, pids, plan.clusters)
+    del events  # read here (one ruleset): free the event rows before the fields are built
     summary, records, *days = pl.collect_all(
         [
             summarise(matched, plan.windows, plan.keys, plan.window_cids, plan.key_cids),
@@ -124,6 +125,7 @@ def field_frame(
         ],
         engine="streaming",
     )
+    del matched
     patients = people.select(pl.len()).collect().item()
     parts = summary.partition_by("cid", as_dict=True)
     del summary  # the partitions hold the same rows: keep one copy in memory
@@ -132,6 +134,7 @@ def field_frame(
         wide = scatter_into(wide, day)
     wide = _day_dependent_fields(plan, ruleset, wide)
     wide = _same_day_fields(parts, plan, wide)
+    del parts
     builtins = sorted(
         {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
     )
