@@ -33,6 +33,7 @@ from qofcli.engine.summaries import (
     Window,
     constant_window,
     decode_value,
+    long_key_column,
     summarise,
 )
 from qofcli.extract import Extract
@@ -127,7 +128,7 @@ def field_frame(
     )
     del matched
     patients = people.select(pl.len()).collect().item()
-    parts = summary.partition_by("cid", as_dict=True)
+    parts = summary.partition_by("cid", "w", as_dict=True)
     del summary  # the partitions hold the same rows: keep one copy in memory
     wide = _summary_fields(parts, plan, patients)
     for day in days:
@@ -218,7 +219,7 @@ def _day_dependent_fields(plan: Plan, ruleset: m.Ruleset, wide: pl.DataFrame) ->
 
 def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -> pl.DataFrame:
     """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
-    summary partitioned by cluster id).
+    long summary partitioned by cluster and window).
 
     Patient ids are dense (0..n-1), so each field's values are scattered into a full-length
     column by id instead of joined: one frame of n rows, no hash join per field."""
@@ -227,7 +228,11 @@ def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -
     for field, window in plan.summary_fields:
         groups.setdefault((tuple(sorted(cluster_keys(field))), window), []).append(field)
     for (clusters, window), fields in groups.items():
-        frames = [parts[(plan.cids[c],)] for c in clusters if (plan.cids[c],) in parts]
+        frames = [
+            _in_window(parts[(plan.cids[c], window)], window, plan)
+            for c in clusters
+            if (plan.cids[c], window) in parts
+        ]
         if not frames:
             continue
         rows = frames[0] if len(frames) == 1 else pl.concat(frames)
@@ -242,6 +247,14 @@ def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -
             columns[field.name] = pl.repeat(None, patients, dtype=pl.Date, eager=True)
     ids = pl.int_range(0, patients, dtype=pl.UInt32, eager=True).alias(PID)
     return pl.DataFrame([ids, *(s.alias(name) for name, s in columns.items())])
+
+
+def _in_window(part: pl.DataFrame, window: int, plan: Plan) -> pl.DataFrame:
+    """A (cluster, window) partition of the long summary under the names the field
+    aggregations read: f{window}, l{window} and the window's key columns."""
+    names = {"first": f"f{window}", "last": f"l{window}"}
+    names |= {long_key_column(s): s.column for s in plan.keys if s.window == window}
+    return part.select(PID, "cid", *(pl.col(old).alias(new) for old, new in names.items()))
 
 
 def _dense(values: pl.Series, ids: pl.Series, patients: int) -> pl.Series:

@@ -109,18 +109,6 @@ def _negated(spec: KeySpec) -> bool:
     return (spec.direction == "latest") == (spec.preference == "lowest")
 
 
-def key_expr(spec: KeySpec, windows: list[Window], cids: list[int] | None = None) -> pl.Expr:
-    day = (pl.col("date").cast(pl.Int128) + _EPOCH_SHIFT) * _DAY
-    key = day + _value_part(spec)
-    inside = windows[spec.window].mask() & _of(cids)
-    return pl.when(inside).then(key).otherwise(None).alias(spec.column)
-
-
-def _of(cids: list[int] | None) -> pl.Expr:
-    """Rows of these clusters (all rows for None)."""
-    return pl.lit(True) if cids is None else pl.col("cid").is_in(cids)
-
-
 def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
     """The value carried in a key, bit for bit (null when the chosen record had none)."""
     part = key % _DAY
@@ -131,32 +119,62 @@ def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
     return pl.when(key.is_null() | (part == missing)).then(None).otherwise(value)
 
 
+def long_key_column(spec: KeySpec) -> str:
+    """The key's column in the long summary, shared by every window of the same kind."""
+    return f"k_{spec.direction}_{spec.preference}"
+
+
 def summarise(
     matched: pl.LazyFrame,
     windows: list[Window],
     keys: list[KeySpec],
-    window_cids: list[list[int]] | None = None,
-    key_cids: dict[str, list[int]] | None = None,
+    window_cids: list[list[int]],
+    key_cids: dict[str, list[int]],
 ) -> pl.LazyFrame:
-    """Group matched records (pid, date, value, cid) by patient and cluster: first and last date
-    in each window, and the extreme key for each KeySpec. With `window_cids` and `key_cids`
-    (plan.py) a window or key is computed only for the clusters some field reads it of, and is
-    null for the others: most windows serve one cluster, and nulls aggregate cheaply."""
-    prepared = matched.with_columns(
-        *(
-            pl.when(w.mask() & _of(window_cids[i] if window_cids else None))
-            .then(pl.col("date"))
-            .otherwise(None)
-            .alias(f"d{i}")
-            for i, w in enumerate(windows)
-        ),
-        *(key_expr(s, windows, key_cids[s.column] if key_cids else None) for s in keys),
+    """Group matched records (pid, date, value, cid) by patient, cluster and window ("w"): the
+    first and last date inside the window, and the extreme key of each kind of KeySpec read
+    in it. Only the (cluster, window) pairs some field reads (plan.py) make rows, so a record
+    is repeated once per window of its cluster that holds it, not once per window."""
+    pairs = {(c, i) for i, cids in enumerate(window_cids) for c in cids}
+    pairs |= {(c, s.window) for s in keys for c in key_cids[s.column]}
+    ordered = sorted(pairs)
+    membership = pl.LazyFrame(
+        {
+            "cid": [c for c, _ in ordered],
+            "w": [w for _, w in ordered],
+            "low": [windows[w].low for _, w in ordered],
+            "high": [windows[w].high for _, w in ordered],
+        },
+        schema={"cid": pl.UInt16, "w": pl.UInt16, "low": pl.Date, "high": pl.Date},
     )
-    aggregations = []
-    for i in range(len(windows)):
-        aggregations += [pl.col(f"d{i}").min().alias(f"f{i}"), pl.col(f"d{i}").max().alias(f"l{i}")]
-    aggregations += [
-        (pl.col(s.column).max() if s.direction == "latest" else pl.col(s.column).min())
-        for s in keys
-    ]
-    return prepared.group_by(PID, "cid").agg(aggregations)
+    inside = (pl.col("low").is_null() | (pl.col("date") >= pl.col("low"))) & (
+        pl.col("high").is_null() | (pl.col("date") <= pl.col("high"))
+    )
+    kinds: dict[str, list[KeySpec]] = {}
+    for spec in keys:
+        kinds.setdefault(long_key_column(spec), []).append(spec)
+    rows = matched.join(membership, on="cid", how="inner").filter(inside)
+    rows = rows.with_columns(
+        pl.when(pl.any_horizontal(_key_applies(s, key_cids) for s in specs))
+        .then(_key_value(specs[0]))
+        .otherwise(None)
+        .alias(column)
+        for column, specs in kinds.items()
+    )
+    return rows.group_by(PID, "cid", "w").agg(
+        pl.col("date").min().alias("first"),
+        pl.col("date").max().alias("last"),
+        *(
+            pl.col(column).max() if specs[0].direction == "latest" else pl.col(column).min()
+            for column, specs in kinds.items()
+        ),
+    )
+
+
+def _key_applies(spec: KeySpec, key_cids: dict[str, list[int]]) -> pl.Expr:
+    return (pl.col("w") == spec.window) & pl.col("cid").is_in(key_cids[spec.column])
+
+
+def _key_value(spec: KeySpec) -> pl.Expr:
+    day = (pl.col("date").cast(pl.Int128) + _EPOCH_SHIFT) * _DAY
+    return day + _value_part(spec)
