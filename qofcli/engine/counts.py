@@ -53,13 +53,23 @@ def count(evaluation: Evaluation) -> Counts:
     patients = evaluation.patients.lazy()
     codes = [c for c in evaluation.patients.columns if c.startswith("ind:")]
     registers = [register_column(r) for r in evaluation.ruleset.registers]
+    # One small group-by per indicator: unpivoting first would make a row per patient and
+    # indicator (44M at 1M patients), the peak of the whole score.
     outcomes = (
-        patients.select(PRACTICE, *codes)
-        .unpivot(index=PRACTICE, variable_name="indicator", value_name="code")
-        .drop_nulls("code")
-        .with_columns(pl.col("indicator").str.strip_prefix("ind:"))
-        .group_by(PRACTICE, "indicator", "code")
-        .agg(pl.len().alias("patients"))
+        pl.concat(
+            patients.filter(pl.col(column).is_not_null())
+            .group_by(PRACTICE, column)
+            .agg(pl.len().alias("patients"))
+            .select(
+                PRACTICE,
+                pl.lit(column.removeprefix("ind:")).alias("indicator"),
+                pl.col(column).alias("code"),
+                "patients",
+            )
+            for column in codes
+        )
+        if codes
+        else pl.LazyFrame(schema=OUTCOME_COUNTS)
     )
     per_practice = patients.group_by(PRACTICE).agg(
         pl.len().cast(pl.Int64).alias("registered"),
@@ -70,7 +80,7 @@ def count(evaluation: Evaluation) -> Counts:
     )
     outcomes_df, per_practice_df, sizes_df = pl.collect_all(
         [
-            outcomes if codes else pl.LazyFrame(schema=OUTCOME_COUNTS),
+            outcomes,
             per_practice.select(PRACTICE, "registered"),
             sizes.with_columns(pl.col("register").str.strip_prefix("reg:"))
             if registers
