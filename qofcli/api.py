@@ -8,16 +8,25 @@ from pathlib import Path
 
 import polars as pl
 
-from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
+from qofcli.engine.counts import Counts, combine, count
+from qofcli.engine.evaluate import (
+    NOT_ACHIEVED,
+    STATUSES,
+    Evaluation,
+    evaluate,
+    evaluate_many,
+    indicator_column,
+)
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract.gate import gate
 from qofcli.extract.mapping import ExtractMapping, load_mapping
 from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
-from qofcli.scoring.achievement import score as score_evaluation
+from qofcli.scoring.achievement import score as score_per_practice
 from qofcli.scoring.claims import Claims, read_claims
 from qofcli.scoring.compare import Comparison, compare_scores, status_changes
 from qofcli.scoring.networks import roll_up
@@ -25,7 +34,9 @@ from qofcli.scoring.payment import Rates, rates_for
 from qofcli.scoring.progress import worklist as rank_worklist
 
 __all__ = [
+    "combine_counts",
     "compare",
+    "counts",
     "diff_rulesets",
     "evaluate",
     "load_mapping",
@@ -36,9 +47,12 @@ __all__ = [
     "rates_for",
     "read_claims",
     "score",
+    "score_counts",
     "worklist",
     "wrong_year_warning",
 ]
+
+combine_counts = combine
 
 PATIENT_COLUMNS = (
     "practice_code",
@@ -63,8 +77,29 @@ def score(
     """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
     all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]; `claims`
     supplies points of protected and manual indicators (`read_claims`)."""
-    per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates, claims)
-    return roll_up(per_practice, by)
+    return score_counts(counts(extract, ruleset, as_of), practices_of(extract), rates, by, claims)
+
+
+def counts(extract: Extract, ruleset: Ruleset, as_of: date | None = None) -> Counts:
+    """What scoring needs of an extract, per practice (engine/counts.py): counts of a batch of
+    practices, a thread or a Spark task are combined with `combine_counts`."""
+    return count(evaluate(extract, ruleset, as_of))
+
+
+def practices_of(extract: Extract) -> pl.DataFrame | None:
+    """The extract's practices table (names, PCNs, list sizes), if it has one."""
+    return None if extract.practices is None else extract.practices.collect()
+
+
+def score_counts(
+    counted: Counts,
+    practices: pl.DataFrame | None,
+    rates: Rates | None = None,
+    by: str = "practice",
+    claims: Claims | None = None,
+) -> Score:
+    """`score` from counts (possibly combined from batches) and the practices table."""
+    return roll_up(score_per_practice(counted, practices, rates, claims), by)
 
 
 def worklist(
@@ -72,7 +107,7 @@ def worklist(
 ) -> pl.DataFrame:
     """Patients ranked by the £ the practice gains if they achieve what they have not yet."""
     evaluation = evaluate(extract, ruleset, as_of)
-    per_practice = score_evaluation(evaluation, extract, rates)
+    per_practice = score_per_practice(count(evaluation), practices_of(extract), rates)
     missing = outcomes_from(evaluation, statuses=[NOT_ACHIEVED])
     return rank_worklist(missing, per_practice.indicators)
 
@@ -99,9 +134,10 @@ def compare(
     """Score the extract under both rulesets (each with its own [payment]) and line them up;
     `patients=True` adds the patients whose status changes (it holds patient ids)."""
     structure: RulesetDiff = diff_rulesets(a, b)
-    evaluation_a, evaluation_b = evaluate(extract, a, as_of), evaluate(extract, b, as_of)
-    score_a = roll_up(score_evaluation(evaluation_a, extract), by)
-    score_b = roll_up(score_evaluation(evaluation_b, extract), by)
+    evaluation_a, evaluation_b = evaluate_many(extract, [a, b], as_of)
+    practices = practices_of(extract)
+    score_a = roll_up(score_per_practice(count(evaluation_a), practices), by)
+    score_b = roll_up(score_per_practice(count(evaluation_b), practices), by)
     changes = None
     if patients:
         changes = status_changes(
@@ -173,14 +209,19 @@ def open_extract(
     path: Path, ruleset: Ruleset | None = None, mapping: ExtractMapping | None = None
 ) -> Extract:
     """Validate then open an extract (read through ``mapping`` if given); refuse it
-    (InvalidExtract, exit 2) if it has errors."""
-    known = (
-        frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
-    )
-    report = validate_extract(path, known_codes=known, mapping=mapping)
-    if report.errors:
-        raise InvalidExtract([p.line() for p in report.errors], str(path))
-    return load_extract(path, mapping)
+    (InvalidExtract, exit 2) if it has errors. Only the error checks run (extract/gate.py);
+    the full report is built only when there is an error to report."""
+    checked = gate(path, mapping)
+    if not checked.passed:
+        known = (
+            frozenset(code for c in ruleset.clusters.values() for code in c.codes)
+            if ruleset
+            else None
+        )
+        report = validate_extract(path, known_codes=known, mapping=mapping)
+        if report.errors:
+            raise InvalidExtract([p.line() for p in report.errors], str(path))
+    return load_extract(path, mapping, checked.trimmed)
 
 
 def synthesise(
