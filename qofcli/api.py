@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
+from qofcli.batches import (
+    DEFAULT_BATCH_PATIENTS,
+    Batch,
+    OnBatch,
+    claims_for,
+    combine_scores,
+    plan_batches,
+    run_in_batches,
+    without_patients,
+)
 from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
@@ -18,7 +29,7 @@ from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
 from qofcli.scoring.achievement import score as score_evaluation
-from qofcli.scoring.claims import Claims, read_claims
+from qofcli.scoring.claims import Claims, no_claims, read_claims
 from qofcli.scoring.compare import Comparison, compare_scores, status_changes
 from qofcli.scoring.networks import roll_up
 from qofcli.scoring.payment import Rates, rates_for
@@ -40,6 +51,8 @@ __all__ = [
     "wrong_year_warning",
 ]
 
+T = TypeVar("T")
+
 PATIENT_COLUMNS = (
     "practice_code",
     "patient_id",
@@ -59,22 +72,60 @@ def score(
     rates: Rates | None = None,
     by: str = "practice",
     claims: Claims | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> Score:
     """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
     all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]; `claims`
-    supplies points of protected and manual indicators (`read_claims`)."""
-    per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates, claims)
+    supplies points of protected and manual indicators (`read_claims`). An extract of more than
+    `batch_patients` patients is scored in batches of whole practices (qofcli/batches.py)."""
+    batches = plan_batches(extract, batch_patients)
+    if len(batches) > 1:
+        per_practice = _score_batches(extract, ruleset, as_of, rates, claims, batches, on_batch)
+    else:
+        per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates, claims)
     return roll_up(per_practice, by)
 
 
+def _score_batches(
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None,
+    rates: Rates | None,
+    claims: Claims | None,
+    batches: list[Batch],
+    on_batch: OnBatch | None,
+) -> Score:
+    claims = claims or no_claims()
+    claims.check_practices(code for batch in batches for code in batch.practices)
+
+    def score_batch(part: Extract, batch: Batch) -> Score:
+        evaluation = evaluate(part, ruleset, as_of)
+        mine = claims_for(claims, batch.practices)
+        return without_patients(score_evaluation(evaluation, part, rates, mine))
+
+    codes = _cluster_codes(ruleset)
+    return combine_scores(run_in_batches(extract, batches, codes, score_batch, on_batch))
+
+
 def worklist(
-    extract: Extract, ruleset: Ruleset, as_of: date | None = None, rates: Rates | None = None
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None = None,
+    rates: Rates | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> pl.DataFrame:
     """Patients ranked by the £ the practice gains if they achieve what they have not yet."""
-    evaluation = evaluate(extract, ruleset, as_of)
-    per_practice = score_evaluation(evaluation, extract, rates)
-    missing = outcomes_from(evaluation, statuses=[NOT_ACHIEVED])
-    return rank_worklist(missing, per_practice.indicators)
+
+    def missing_and_score(part: Extract, _batch: Batch | None) -> tuple[pl.DataFrame, Score]:
+        evaluation = evaluate(part, ruleset, as_of)
+        per_practice = without_patients(score_evaluation(evaluation, part, rates))
+        return outcomes_from(evaluation, statuses=[NOT_ACHIEVED]), per_practice
+
+    parts = _in_batches(extract, ruleset, batch_patients, missing_and_score, on_batch)
+    missing = pl.concat([m for m, _ in parts])
+    return rank_worklist(missing, combine_scores([s for _, s in parts]).indicators)
 
 
 def patient_outcomes(
@@ -83,9 +134,34 @@ def patient_outcomes(
     as_of: date | None = None,
     indicators: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> pl.DataFrame:
     """One row per patient per indicator whose register they are on, with the deciding rule."""
-    return outcomes_from(evaluate(extract, ruleset, as_of), indicators, statuses)
+
+    def outcomes(part: Extract, _batch: Batch | None) -> pl.DataFrame:
+        return outcomes_from(evaluate(part, ruleset, as_of), indicators, statuses)
+
+    return pl.concat(_in_batches(extract, ruleset, batch_patients, outcomes, on_batch))
+
+
+def _in_batches(
+    extract: Extract,
+    ruleset: Ruleset,
+    batch_patients: int,
+    work: Callable[[Extract, Batch | None], T],
+    on_batch: OnBatch | None,
+) -> list[T]:
+    """`work` on the whole extract, or on each batch of practices when it is too big."""
+    batches = plan_batches(extract, batch_patients)
+    if len(batches) <= 1:
+        return [work(extract, None)]
+    return run_in_batches(extract, batches, _cluster_codes(ruleset), work, on_batch)
+
+
+def _cluster_codes(ruleset: Ruleset) -> frozenset[str]:
+    """Every code a rule of the ruleset can read."""
+    return frozenset(code for c in ruleset.clusters.values() for code in c.codes)
 
 
 def compare(
@@ -174,9 +250,7 @@ def open_extract(
 ) -> Extract:
     """Validate then open an extract (read through ``mapping`` if given); refuse it
     (InvalidExtract, exit 2) if it has errors."""
-    known = (
-        frozenset(code for c in ruleset.clusters.values() for code in c.codes) if ruleset else None
-    )
+    known = _cluster_codes(ruleset) if ruleset else None
     report = validate_extract(path, known_codes=known, mapping=mapping)
     if report.errors:
         raise InvalidExtract([p.line() for p in report.errors], str(path))
