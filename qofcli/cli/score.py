@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from qofcli import api
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.common import ruleset_and_extract, show_batch, warn_if_wrong_year
 from qofcli.cli.options import (
     AsOfOpt,
+    BatchOpt,
     By,
     ByOpt,
     ExtractArg,
@@ -133,6 +135,7 @@ def score(
     protected_points: ProtectedOpt = None,
     declarations: DeclarationsOpt = None,
     vaccination_baseline: BaselineOpt = None,
+    batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Score an extract: registers, prevalence, achievement, points and £ for each practice.
 
@@ -152,7 +155,9 @@ def score(
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     claims = api.read_claims(rules, protected_points, declarations, vaccination_baseline)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(data, rules, when, rates, by.value, claims)
+        result = api.score(
+            data, rules, when, rates, by.value, claims, batch_patients, on_batch=show_batch
+        )
     warn_if_wrong_year(data, rules)
     if chosen == ScoreFormat.table:
         render_score(result, stdout)
