@@ -171,31 +171,31 @@ def _hive_keys(relative: Path) -> tuple[str, ...]:
 
 
 def _check_parts(table: Table, folder: Path, files: tuple[Path, ...]) -> None:
-    """Every part must hold the same contract columns in the same types: Polars reads all parts
-    with the first one's columns, so a part that differs would fail late or lose a column."""
+    """Every part must hold the same contract columns: Polars reads all parts with the first
+    one's columns, so a column only some parts hold would be lost or fail late. (Parts whose
+    types differ are diagnosed when they fail to read.)"""
     wanted = {c.name for c in table.columns}
-    seen: tuple[Path, dict[str, str]] | None = None
+    seen: tuple[Path, set[str]] | None = None
     for part in files:
         try:
-            schema = pl.read_parquet_schema(part)
+            columns = wanted & set(pl.read_parquet_schema(part))
         except (pl.exceptions.PolarsError, OSError):
             return  # an unreadable part is reported when the table is opened
-        columns = {n: str(t) for n, t in schema.items() if n in wanted}
         if seen is None:
             seen = (part, columns)
         elif columns != seen[1]:
-            first, differing = (p.relative_to(folder).as_posix() for p in (seen[0], part))
+            first = seen[0]
+            if seen[1] - columns:
+                lacking, holding, missing = part, first, seen[1] - columns
+            else:
+                lacking, holding, missing = first, part, columns - seen[1]
+            lacks, holds = (p.relative_to(folder).as_posix() for p in (lacking, holding))
             raise ExtractLayoutError(
                 table.name,
                 f"{folder}/",
-                f"parts disagree on columns or types: {differing} has "
-                f"{_listing(columns)}, {first} has {_listing(seen[1])}",
-                "write every part with the same columns and types",
+                f"part {lacks} has no column '{min(missing)}', which {holds} has",
+                "write every part with the same columns",
             )
-
-
-def _listing(columns: dict[str, str]) -> str:
-    return ", ".join(f"{name} ({kind})" for name, kind in sorted(columns.items())) or "none"
 
 
 def missing_table_error(folder: Path, table: Table) -> ExtractLayoutError:
