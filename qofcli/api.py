@@ -123,7 +123,9 @@ def worklist(
         per_practice = without_patients(score_evaluation(evaluation, part, rates))
         return outcomes_from(evaluation, statuses=[NOT_ACHIEVED]), per_practice
 
-    parts = _in_batches(extract, ruleset, batch_patients, missing_and_score, on_batch)
+    parts = _in_batches(
+        extract, _cluster_codes(ruleset), batch_patients, missing_and_score, on_batch
+    )
     missing = pl.concat([m for m, _ in parts])
     return rank_worklist(missing, combine_scores([s for _, s in parts]).indicators)
 
@@ -142,21 +144,24 @@ def patient_outcomes(
     def outcomes(part: Extract, _batch: Batch | None) -> pl.DataFrame:
         return outcomes_from(evaluate(part, ruleset, as_of), indicators, statuses)
 
-    return pl.concat(_in_batches(extract, ruleset, batch_patients, outcomes, on_batch))
+    return pl.concat(
+        _in_batches(extract, _cluster_codes(ruleset), batch_patients, outcomes, on_batch)
+    )
 
 
 def _in_batches(
     extract: Extract,
-    ruleset: Ruleset,
+    codes: frozenset[str],
     batch_patients: int,
     work: Callable[[Extract, Batch | None], T],
     on_batch: OnBatch | None,
 ) -> list[T]:
-    """`work` on the whole extract, or on each batch of practices when it is too big."""
+    """`work` on the whole extract, or on each batch of practices when it is too big
+    (`codes`: every code the work reads)."""
     batches = plan_batches(extract, batch_patients)
     if len(batches) <= 1:
         return [work(extract, None)]
-    return run_in_batches(extract, batches, _cluster_codes(ruleset), work, on_batch)
+    return run_in_batches(extract, batches, codes, work, on_batch)
 
 
 def _cluster_codes(ruleset: Ruleset) -> frozenset[str]:
@@ -171,18 +176,28 @@ def compare(
     as_of: date | None = None,
     by: str = "practice",
     patients: bool = False,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> Comparison:
     """Score the extract under both rulesets (each with its own [payment]) and line them up;
     `patients=True` adds the patients whose status changes (it holds patient ids)."""
     structure: RulesetDiff = diff_rulesets(a, b)
-    evaluation_a, evaluation_b = evaluate(extract, a, as_of), evaluate(extract, b, as_of)
-    score_a = roll_up(score_evaluation(evaluation_a, extract), by)
-    score_b = roll_up(score_evaluation(evaluation_b, extract), by)
-    changes = None
-    if patients:
-        changes = status_changes(
-            outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
-        )
+
+    def both(part: Extract, _batch: Batch | None) -> tuple[Score, Score, pl.DataFrame | None]:
+        evaluation_a, evaluation_b = evaluate(part, a, as_of), evaluate(part, b, as_of)
+        changes = None
+        if patients:
+            changes = status_changes(
+                outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
+            )
+        score_a = without_patients(score_evaluation(evaluation_a, part))
+        return score_a, without_patients(score_evaluation(evaluation_b, part)), changes
+
+    codes = _cluster_codes(a) | _cluster_codes(b)
+    parts = _in_batches(extract, codes, batch_patients, both, on_batch)
+    score_a = roll_up(combine_scores([p[0] for p in parts]), by)
+    score_b = roll_up(combine_scores([p[1] for p in parts]), by)
+    changes = pl.concat([p[2] for p in parts if p[2] is not None]) if patients else None
     return compare_scores(score_a, score_b, structure, changes)
 
 

@@ -286,3 +286,17 @@ def test_cli_names_the_bad_partition_folder(parted: Path) -> None:
     assert first.startswith(f"error: {parted / 'events'}/: folder mixes CSV files")
     assert len(rest) == 1 and "run `qof validate`" in rest[0]  # the usual summary line
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("by", ["practice", "pcn"])
+def test_batched_year_comparison_equals_unbatched(
+    extract: Extract, ruleset: Ruleset, by: str
+) -> None:
+    earlier = api.load_ruleset("qof-2025-26")
+    batched = api.compare(extract, earlier, ruleset, by=by, patients=True, batch_patients=BATCH)
+    whole = api.compare(extract, earlier, ruleset, by=by, patients=True)
+    for name in whole.__dataclass_fields__:
+        mine, theirs = getattr(batched, name), getattr(whole, name)
+        if isinstance(theirs, pl.DataFrame):
+            assert_frame_equal(mine, theirs, rel_tol=1e-12, abs_tol=1e-9)
+    assert whole.patients is not None and whole.patients.height > 0
