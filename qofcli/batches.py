@@ -55,14 +55,15 @@ def plan_batches(extract: Extract, batch_patients: int) -> list[Batch]:
         listed = extract.practices.select(PRACTICE).unique()
         sizes = sizes.join(listed, on=PRACTICE, how="full", coalesce=True)
     rows = sizes.drop_nulls(PRACTICE).fill_null(0).sort(PRACTICE).collect().iter_rows()
-    groups: list[tuple[list[str], int]] = []
+    groups: list[tuple[list[str], int]] = [([], 0)]
     for code, patients in rows:  # one row per practice, not per patient
-        if not groups or (patients and groups[-1][0] and groups[-1][1] + patients > batch_patients):
-            groups.append(([], 0))
         members, total = groups[-1]
+        if total and total + patients > batch_patients:
+            members, total = [], 0
+            groups.append((members, total))
         members.append(code)
         groups[-1] = (members, total + patients)
-    return [Batch(i, tuple(m), n) for i, (m, n) in enumerate(groups, start=1)]
+    return [Batch(i, tuple(m), n) for i, (m, n) in enumerate(groups, start=1) if m]
 
 
 def run_in_batches(

@@ -20,7 +20,7 @@ from qofcli import api
 from qofcli.batches import Batch, plan_batches
 from qofcli.cli.app import app
 from qofcli.errors import UsageError
-from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract import Extract, extract_from_frames, load_extract, validate_extract
 from qofcli.extract.load import ExtractLayoutError
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
@@ -81,6 +81,30 @@ def test_a_practice_bigger_than_the_budget_is_a_batch_alone(extract: Extract) ->
 
 def test_one_batch_when_the_extract_fits(extract: Extract) -> None:
     assert [b.patients for b in plan_batches(extract, PATIENTS)] == [PATIENTS]
+
+
+def test_practices_without_patients_never_make_a_batch_alone() -> None:
+    sizes = {"B00001": 3, "C00001": 5, "D00001": 1}
+    codes = [code for code, n in sizes.items() for _ in range(n)]
+    patients = pl.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(len(codes))],
+            "practice_code": codes,
+            "date_of_birth": ["1960-01-01"] * len(codes),
+            "sex": ["F"] * len(codes),
+            "registration_date": ["2000-01-01"] * len(codes),
+        }
+    )
+    events = pl.DataFrame(schema={"patient_id": pl.String, "date": pl.Date, "code": pl.String})
+    listed = pl.DataFrame({"practice_code": ["A00001", *sizes, "E00001"]})
+    extract = extract_from_frames(patients, events, listed)
+    batches = plan_batches(extract, 4)
+    # A00001 (no patients) rides with B00001; C00001 (5 > 4) is alone; E00001 rides with D00001.
+    assert [(b.practices, b.patients) for b in batches] == [
+        (("A00001", "B00001"), 3),
+        (("C00001",), 5),
+        (("D00001", "E00001"), 1),
+    ]
 
 
 def test_listed_practice_without_patients_joins_a_batch(tmp_path: Path, folder: Path) -> None:
