@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from mini_extract import DM_LIPO, MINI, MINI_NEXT, Patients, build, practices, row, write_csv
 from typer.testing import CliRunner
 
@@ -289,7 +290,13 @@ def test_unknown_ruleset_is_one_line(tmp_path: Path) -> None:
 def test_network_scheme_diff() -> None:
     diff = diff_rulesets(load_ruleset("qof-2025-26"), load_ruleset(NETWORK_SCHEME))
     found = {(c.id, c.change, c.attribute, c.before, c.after) for c in diff.changes}
-    assert {c[:2] for c in found} == {("DM012", "removed"), ("DM020", "changed")}
+    indicators = {c[:2] for c in found if c[0].startswith("DM0")}
+    assert indicators == {("DM012", "removed"), ("DM020", "changed")}
+    # The fields DM012's file defines for itself leave with it, and only they (rulesets/README.md).
+    dm012 = yaml.safe_load((REPO / "rulesets/qof-2025-26/indicators/DM/DM012.yaml").read_text())
+    gone = [c for c in diff.changes if c.kind != "indicator"]
+    assert {c.id for c in gone} == set(dm012["fields"]) and "conditions" not in dm012
+    assert {(c.kind, c.change, c.affects) for c in gone} == {("field", "removed", "DM012")}
     assert ("DM020", "changed", "points", "17", "25") in found
     assert ("DM020", "changed", "upper", "75", "70") in found
 

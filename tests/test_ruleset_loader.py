@@ -394,7 +394,7 @@ def test_on_key_in_a_step_is_an_error(mini: Path) -> None:
 
 
 def test_on_key_and_another_unknown_key_in_a_step_is_an_error(mini: Path) -> None:
-    # BUG (loader._parse_steps): `sorted(unknown)` compares True with 'note' and raises
+    # BUG (parse._parse_steps): `sorted(unknown)` compares True with 'note' and raises
     # TypeError instead of RulesetError.
     step = "    if_true: {reject: MDSEVFRAIL}\n"
     edit(mini / "indicators" / "MINI001.yaml", step, step + "    on: PPED\n    note: x\n")
@@ -403,7 +403,7 @@ def test_on_key_and_another_unknown_key_in_a_step_is_an_error(mini: Path) -> Non
 
 
 def test_on_key_beside_has_is_an_error(mini: Path) -> None:
-    # BUG (loader.parse_condition): keys beside the condition keyword are ignored, so
+    # BUG (parse.parse_condition): keys beside the condition keyword are ignored, so
     # `{has: DMMAX, on: PPED}` silently becomes `{has: DMMAX}`.
     edit(
         mini / "indicators" / "MINI002.yaml",
@@ -424,7 +424,7 @@ def test_on_key_beside_has_is_an_error(mini: Path) -> None:
     ],
 )
 def test_extra_keys_in_a_condition_are_an_error(mini: Path, condition: str) -> None:
-    # BUG (loader.parse_condition): only the first recognised keyword is read; the rest of the
+    # BUG (parse.parse_condition): only the first recognised keyword is read; the rest of the
     # mapping is dropped without a word, which silently changes what the rule means.
     edit(mini / "indicators" / "MINI002.yaml", "{date: DMMAX, after: PPED - 12 months}", condition)
     message = load_error(mini)
@@ -470,7 +470,7 @@ def test_unknown_manifest_key_is_an_error(mini: Path) -> None:
 def test_unknown_key_in_a_register_or_indicator_is_an_error(
     mini: Path, file: str, old: str, new: str
 ) -> None:
-    # BUG (loader._parse_register/_parse_indicator): unknown top-level keys are ignored, unlike
+    # BUG (parse.parse_register/parse_indicator): unknown top-level keys are ignored, unlike
     # fields, steps, reasons and [payment]; a misspelt `prevalence` silently counts a cohort.
     edit(mini / file, old, new)
     message = load_error(mini)

@@ -13,6 +13,7 @@ from typing import Any
 
 from qofcli.ruleset import model as m
 from qofcli.ruleset.dependencies import affected_by, uses_by_indicator
+from qofcli.ruleset.explain import condition_words
 
 CHANGE_FIELDS = ("kind", "id", "change", "attribute", "before", "after", "affects")
 # Changes to these kinds of item are traced to the indicators that read them.
@@ -158,7 +159,7 @@ def _step_pair_text(before: m.Step | None, after: m.Step | None) -> tuple[str, s
 
 def _step_logic(step: m.Step) -> str:
     return (
-        f"when {condition_text(step.when)}: "
+        f"when {condition_words(step.when)}: "
         f"{_action_text(step.if_true)} else {_action_text(step.if_false)}"
     )
 
@@ -256,38 +257,8 @@ def _field_text(field: m.Field) -> str:
 
 
 def _named_text(named: m.Named) -> str:
-    return condition_text(named.condition)
+    return condition_words(named.condition)
 
 
 def _reason_text(reason: m.Reason) -> str:
     return f"{reason.type}: {reason.description}"
-
-
-def condition_text(condition: m.Condition) -> str:
-    """A compact one-line rendering of a condition."""
-    match condition:
-        case m.Has(field):
-            return f"has {field}"
-        case m.DateCompare(field, op, ref):
-            return f"{field} {op} {ref}"
-        case m.Resolves(field, diagnosis):
-            return f"{field} resolves {diagnosis}"
-        case m.ValueCompare(field, op, number):
-            return f"{field} value {op} {number:g}"
-        case m.ClusterIn(field, clusters):
-            return f"{field} in {'/'.join(clusters)}"
-        case m.AgeCompare(op, years):
-            return f"age {op} {years}"
-        case m.SexIn(sexes):
-            return f"sex {'/'.join(sexes)}"
-        case m.OnRegister(register):
-            return f"on {register}"
-        case m.NamedCondition(name):
-            return f"is {name}"
-        case m.AllOf(items):
-            return "all(" + "; ".join(condition_text(i) for i in items) + ")"
-        case m.AnyOf(items):
-            return "any(" + "; ".join(condition_text(i) for i in items) + ")"
-        case m.Not(item):
-            return f"not({condition_text(item)})"
-    raise TypeError(f"unknown condition {condition!r}")

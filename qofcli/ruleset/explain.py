@@ -30,11 +30,30 @@ _BUILTIN = {"REG_DAT": "registration date", "DOB": "date of birth"}
 
 @dataclass
 class _Collected:
-    """What a rule chain reads, gathered while its conditions are put into words."""
+    """What a rule chain reads, gathered while its conditions are put into words; a named
+    condition is spelled out where it first appears."""
 
+    ruleset: m.Ruleset
     fields: dict[str, None] = field(default_factory=dict)
     conditions: dict[str, None] = field(default_factory=dict)
     registers: dict[str, None] = field(default_factory=dict)
+
+    def words(self, cond: m.Condition) -> str:
+        return condition_words(cond, named=self._inline, reads=self._reads)
+
+    def _inline(self, name: str) -> str:
+        if name in self.conditions:
+            return name
+        self.conditions[name] = None
+        return f"{name} [= {self.words(self.ruleset.conditions[name].condition)}]"
+
+    def _reads(self, kind: str, name: str) -> None:
+        if kind == "register":
+            self.registers.setdefault(name)
+        elif name in self.ruleset.fields and name not in self.fields:  # not REG_DAT, PPED...
+            self.fields[name] = None
+            for bound in self.ruleset.fields[name].bounds:
+                self._reads("field", bound.ref.base)
 
 
 def explain(ruleset: m.Ruleset, item_id: str) -> dict[str, Any]:
@@ -94,7 +113,7 @@ def _thresholds(indicator: m.Indicator) -> dict[str, float] | None:
 
 
 def _indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> dict[str, Any]:
-    seen = _Collected()
+    seen = _Collected(ruleset)
     chains = {
         "denominator": [_step(ruleset, s, seen) for s in indicator.denominator],
         "numerator": [_step(ruleset, s, seen) for s in indicator.numerator],
@@ -121,7 +140,7 @@ def _indicator(ruleset: m.Ruleset, indicator: m.Indicator) -> dict[str, Any]:
 
 
 def _register(ruleset: m.Ruleset, register: m.Register) -> dict[str, Any]:
-    seen = _Collected()
+    seen = _Collected(ruleset)
     rules = [_step(ruleset, s, seen) for s in register.rules]
     return {
         "kind": "register",
@@ -159,7 +178,7 @@ def _step(ruleset: m.Ruleset, step: m.Step, seen: _Collected) -> dict[str, Any]:
     return {
         "rule": step.number,
         "description": step.description,
-        "when": condition_words(ruleset, step.when, seen),
+        "when": seen.words(step.when),
         "if_true": _action(ruleset, step.if_true),
         "if_false": _action(ruleset, step.if_false),
     }
@@ -176,25 +195,22 @@ def _reason(reason: m.Reason) -> dict[str, str]:
     return {"name": reason.name, "type": reason.type, "description": reason.description}
 
 
-def condition_words(ruleset: m.Ruleset, cond: m.Condition, seen: _Collected | None = None) -> str:
-    """A condition in words, named conditions inlined as ``NAME [= ...]`` the first time."""
-    seen = seen if seen is not None else _Collected()
-    words = _words(ruleset, seen)
-    return words(cond)
+def condition_words(
+    cond: m.Condition,
+    named: Callable[[str], str] = "is {}".format,
+    reads: Callable[[str, str], None] = lambda kind, name: None,
+) -> str:
+    """A condition in words (``IFCCHBA value ≤ 58``, ``all of (...; ...)``): the one rendering
+    of the vocabulary, for `qof rulesets show` and `qof diff`. A named condition is ``is NAME``
+    unless `named` renders it; `reads(kind, name)` hears of each field, date reference base and
+    register the condition reads, in order."""
 
-
-def _words(ruleset: m.Ruleset, seen: _Collected) -> Callable[[m.Condition], str]:
     def field_name(name: str) -> str:
-        if name not in _BUILTIN:
-            seen.fields.setdefault(name)
-            for bound in ruleset.fields[name].bounds:
-                if bound.ref.base in ruleset.fields:
-                    field_name(bound.ref.base)
+        reads("field", name)
         return name
 
     def ref(date_ref: m.DateRef) -> str:
-        if date_ref.base in ruleset.fields:
-            field_name(date_ref.base)
+        reads("field", date_ref.base)
         return str(date_ref).replace(" - ", " − ")
 
     def words(cond: m.Condition) -> str:
@@ -217,13 +233,10 @@ def _words(ruleset: m.Ruleset, seen: _Collected) -> Callable[[m.Condition], str]
             case m.SexIn(sexes):
                 return f"sex is {' or '.join(sexes)}"
             case m.OnRegister(register):
-                seen.registers.setdefault(register)
+                reads("register", register)
                 return f"on {register}"
             case m.NamedCondition(name):
-                if name in seen.conditions:  # spelled out where it first appears
-                    return name
-                seen.conditions.setdefault(name)
-                return f"{name} [= {words(ruleset.conditions[name].condition)}]"
+                return named(name)
             case m.AllOf(items):
                 return "all of (" + "; ".join(words(i) for i in items) + ")"
             case m.AnyOf(items):
@@ -232,7 +245,7 @@ def _words(ruleset: m.Ruleset, seen: _Collected) -> Callable[[m.Condition], str]
                 return f"not ({words(item)})"
         raise TypeError(f"unknown condition {cond!r}")
 
-    return words
+    return words(cond)
 
 
 def _field(ruleset: m.Ruleset, fld: m.Field) -> dict[str, Any]:
