@@ -6,7 +6,9 @@ events of background activity per patient), then times in fresh processes:
 - floor: Polars reads the events and keeps the latest date per (patient, code): the least work
   any rule engine must do;
 - `qof score`, `qof patients` and, when available, `qof diff --extract` with the newest ruleset
-  (the extract is generated for that ruleset's year).
+  (the extract is generated for that ruleset's year);
+- duckdb: hand-written DuckDB SQL of six qof-2026-27 indicators (benchmarks/duckdb_six.py), the
+  competitor `qof score` must beat (issue #13).
 
 Wall time and peak resident memory of each process are reported as a Markdown table.
 
@@ -57,6 +59,12 @@ def measure(command: list[str]) -> tuple[float, float]:
 
 def qof(*args: str) -> list[str]:
     return [sys.executable, "-m", "qofcli", *args]
+
+
+def duckdb_six(folder: Path, out: Path) -> list[str]:
+    """The hand-written DuckDB SQL of DM020, DM021, DM036, HYP010, HYP011 and BP002 (all cores)."""
+    script = Path(__file__).resolve().parent / "duckdb_six.py"
+    return [sys.executable, str(script), str(folder), "--output", str(out / "duckdb.csv")]
 
 
 def has_diff() -> bool:
@@ -121,6 +129,7 @@ def run(sizes: list[int], out: Path, events_per_patient: float) -> list[dict[str
                 str(out / "p.parquet"),
             ),
         }
+        timings["duckdb"] = duckdb_six(folder, out)
         if has_diff():
             timings["diff"] = qof("diff", RULESET, RULESET, "--extract", str(folder))
         for name, command in timings.items():
@@ -128,6 +137,7 @@ def run(sizes: list[int], out: Path, events_per_patient: float) -> list[dict[str
             row[f"{name}_s"], row[f"{name}_gb"] = round(wall, 1), round(peak, 2)
             print(f"{size:>9,} {name:<8} {wall:7.1f} s {peak:6.2f} GB", flush=True)
         row["score_vs_floor"] = round(float(row["score_s"]) / float(row["floor_s"]), 2)
+        row["score_vs_duckdb"] = round(float(row["score_s"]) / float(row["duckdb_s"]), 2)
         rows.append(row)
     return rows
 

@@ -16,6 +16,7 @@ COMMANDS = [
     ["synth"],
     ["rulesets"],
     ["rulesets", "show"],
+    ["rulesets", "test"],
     ["clusters", "import"],
 ]
 

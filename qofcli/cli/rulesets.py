@@ -1,4 +1,5 @@
-"""`qof rulesets`: list the shipped rulesets; `qof rulesets show`: read a rule in one place."""
+"""`qof rulesets`: list the shipped rulesets; `qof rulesets show`: read a rule in one place;
+`qof rulesets test`: run the patient cases beside the rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from qofcli import api
+from qofcli import api, casetest
 from qofcli.cli.app import app, stdout, user_errors
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_rulesets
@@ -20,17 +21,24 @@ from qofcli.reports.ruleset_view import (
     render_explanation,
     render_overview,
 )
+from qofcli.ruleset.cases import load_cases
 from qofcli.ruleset.catalogue import default_ruleset_id, shipped_ruleset_ids
 from qofcli.ruleset.explain import explain, overview
 from qofcli.ruleset.model import Ruleset
 
 rulesets_app = typer.Typer(
     help="List the shipped rulesets, or show how one register or indicator is decided.\n\n"
-    "\b\nExamples:\n  qof rulesets\n  qof rulesets show qof-2026-27 DM020",
+    "\b\nExamples:\n  qof rulesets\n  qof rulesets show qof-2026-27 DM020\n"
+    "  qof rulesets test qof-2026-27",
     invoke_without_command=True,
     no_args_is_help=False,
 )
 app.add_typer(rulesets_app, name="rulesets")
+
+
+class Evaluator(StrEnum):
+    engine = "engine"
+    reference = "reference"
 
 
 class ShowFormat(StrEnum):
@@ -122,3 +130,72 @@ def write_reference_pages(rules: Ruleset, folder: Path) -> None:
 
 def _write_bytes(data: bytes, stream: BinaryIO) -> None:
     stream.write(data)
+
+
+@rulesets_app.command("test")
+@user_errors
+def test(
+    ruleset: Annotated[
+        str,
+        typer.Argument(
+            metavar="RULESET", help="Shipped ruleset id or ruleset folder.", show_default=False
+        ),
+    ],
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[IDS]...",
+            help="Only cases with these case ids, case file names or expected indicator or "
+            "register ids (e.g. DM020). Default: all.",
+            show_default=False,
+        ),
+    ] = None,
+    engine: Annotated[
+        Evaluator,
+        typer.Option(
+            "--engine",
+            help="engine: the Polars engine; reference: the slow per-patient reference "
+            "evaluator (the semantics).",
+        ),
+    ] = Evaluator.engine,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list skipped and passed cases.")
+    ] = False,
+) -> None:
+    """Run the patient cases beside the rules (rulesets/<id>/cases/*.yaml, and the parent
+    ruleset's cases re-dated by this ruleset's dates, except those its changes affect). Prints
+    each failure and a final line "N passed, N failed, N skipped"; exits 1 on a failure, 2 on
+    a bad case file. A case needing a cluster shipped without codes is skipped.
+
+    \b
+    Examples:
+      qof rulesets test qof-2026-27
+      qof rulesets test qof-2025-26 DM020 DM_REG -v
+      qof rulesets test qof-2026-27 --engine reference
+    """
+    cases = load_cases(api.load_ruleset(ruleset)).select(ids or [])
+    run = casetest.run_cases(cases, engine.value)
+    for result in run.results:
+        if result.outcome == casetest.FAILED:
+            _print_failure(result)
+        elif verbose and result.outcome == casetest.SKIPPED:
+            stdout.print(
+                f"skipped {result.case.id}: cluster {result.skipped_for} has no codes",
+                markup=False,
+                highlight=False,
+            )
+        elif verbose:
+            stdout.print(f"passed {result.case.id}", markup=False, highlight=False)
+    if verbose:
+        for case_id, why in sorted(run.not_inherited.items()):
+            stdout.print(f"not inherited {case_id}: {why}", markup=False, highlight=False)
+    stdout.print(run.summary, markup=False, highlight=False)
+    if run.count(casetest.FAILED):
+        raise typer.Exit(1)
+
+
+def _print_failure(result: casetest.CaseResult) -> None:
+    case = result.case
+    lines = [f"FAILED {case.id} ({case.file})", f"  why: {case.why}"]
+    lines += [f"  {problem}" for problem in result.problems]
+    stdout.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)

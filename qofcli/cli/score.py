@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import tempfile
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,11 +26,13 @@ from qofcli.cli.options import (
     RulesetOpt,
     parse_as_of,
 )
+from qofcli.errors import UsageError
 from qofcli.reports.console import render_score
 from qofcli.reports.files import score_document
 from qofcli.reports.formats import Result, choose_format, write_result
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.claims import Claims
 from qofcli.scoring.payment import Rates, rates_for, read_national_prevalence
 
 
@@ -37,6 +42,11 @@ class ScoreFormat(StrEnum):
     json = "json"
     parquet = "parquet"
     xlsx = "xlsx"
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
 
 
 class ScoreTable(StrEnum):
@@ -80,6 +90,19 @@ DeclarationsOpt = Annotated[
         help="Manually declared indicators (QI modules): CSV 'practice_code,indicator,achieved' "
         "with yes/no. Without it their points are not computed.",
     ),
+]
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="local (this machine) or spark: the same engine per practice on Apache Spark "
+        "(pip install 'qofcli[spark]' and Java 17+); see README, National scale on Spark.",
+    ),
+]
+MasterOpt = Annotated[
+    str,
+    typer.Option("--master", help="Spark master URL for --engine spark, e.g. spark://host:7077."),
 ]
 
 BaselineOpt = Annotated[
@@ -135,6 +158,8 @@ def score(
     protected_points: ProtectedOpt = None,
     declarations: DeclarationsOpt = None,
     vaccination_baseline: BaselineOpt = None,
+    engine: EngineOpt = Engine.local,
+    master: MasterOpt = "local[*]",
     batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Score an extract: registers, prevalence, achievement, points and £ for each practice.
@@ -155,14 +180,45 @@ def score(
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     claims = api.read_claims(rules, protected_points, declarations, vaccination_baseline)
     with progress(f"Scoring {extract} with {rules.id}..."):
-        result = api.score(
-            data, rules, when, rates, by.value, claims, batch_patients, on_batch=show_batch
-        )
+        if engine == Engine.spark:
+            if map_file is not None:
+                raise UsageError("--map does not work with --engine spark yet; drop one of them")
+            result = _spark_score(extract, rules, when, rates, by.value, claims, master)
+        else:
+            result = api.score(
+                data, rules, when, rates, by.value, claims, batch_patients, on_batch=show_batch
+            )
     warn_if_wrong_year(data, rules)
     if chosen == ScoreFormat.table:
         render_score(result, stdout)
         return
     write_result(score_result(result, table.value), chosen, output, echo)
+
+
+SPARK_LOG = Path(tempfile.gettempdir()) / f"qofcli-spark-{getpass.getuser()}.log"
+
+
+def _spark_score(
+    path: Path,
+    rules: Ruleset,
+    when: date | None,
+    rates: Rates,
+    by: str,
+    claims: Claims,
+    master: str,
+) -> Score:
+    """The same score computed per practice on Spark (the extract was validated already)."""
+    try:
+        from qofcli import spark
+    except ImportError:
+        raise UsageError("--engine spark needs PySpark: pip install 'qofcli[spark]'") from None
+    with spark.spark_errors(str(SPARK_LOG)):
+        session = spark.start_session(master, log=SPARK_LOG)
+        tables = spark.read_extract(session, path)
+        scored = spark.score(
+            tables.patients, tables.events, rules, when, rates, claims, tables.practices
+        )
+        return scored.to_local(by)
 
 
 def score_result(result: Score, table: str) -> Result:

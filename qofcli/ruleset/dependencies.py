@@ -22,6 +22,13 @@ def indicator_uses(ruleset: m.Ruleset, indicator: m.Indicator) -> set[Item]:
     return walk.found
 
 
+def register_uses(ruleset: m.Ruleset, register_id: str) -> set[Item]:
+    """Everything a register's membership depends on (itself included)."""
+    walk = _Walk(ruleset, through_registers=True)
+    walk.register(register_id)
+    return walk.found
+
+
 def uses_by_indicator(ruleset: m.Ruleset) -> dict[str, set[Item]]:
     return {i.id: indicator_uses(ruleset, i) for i in ruleset.indicators.values()}
 

@@ -1,220 +1,26 @@
-"""Rule fidelity fixes (issues #10 items 2 and 5, #14 items 1 and 2), QOF 2026/27, ruleset
-qof-2026-27 (PPSD 2026-04-01, PPED = ACHV 2027-03-31). Expectations come from the rule texts,
-not from engine output.
+"""Rule fidelity fixes (issues #10 items 2 and 5, #14 items 1 and 2): the registers'
+same_day_resolution settings and their checks, ruleset qof-2026-27. Expectations come from the
+rule texts, not from engine output.
 
-- SMOK002 (SMOK1_REG): aged 15 or over on the achievement date (NHS Digital patient list type
-  15OV): 15 on 2027-03-31 -> a row; 15 on 2027-04-01 (14 on ACHV) -> no row.
-- CHOL003: palliative care (code on or after 2008-04-01, no later no-longer-indicated code) is an
-  exclusion applied before the statin check: a palliative patient on a statin is excluded, not
-  achieved; a later "no longer indicated" code lifts it. Icosapent ethyl counts as an
-  alternative drug (ICOSAPENT_COD has no public copy: that case skips).
-- same_day_resolution: keeps on DM_REG, HF_REG, CKD_REG, COPD_REG (a resolved code on the day of
-  the latest diagnosis leaves the patient on), removes on AST_REG (and AF, DEP, EP); a resolved
-  code the day after always removes, the day before never does.
-- RA_REG (16+): age on the achievement date (16 on 2027-03-31 -> on; 16 on 2027-04-01 -> off,
-  even if diagnosed long before).
+same_day_resolution: keeps on DM_REG, HF_REG, CKD_REG, LD_REG, PC_REG (a resolved code on the day
+of the latest diagnosis leaves the patient on), removes on AF_REG, AST_REG, DEP_REG, EP_REG and
+(v51) COPD_REG; a resolved code the day after always removes, the day before never does. The
+patient cases of these fixes (SMOK002 ages, CHOL003 palliative care, RA_REG age on ACHV,
+DEP_REG same day) are in rulesets/qof-2026-27/cases/ (SMOK002, CHOL003, RA_REG, DEP_REG.yaml).
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from rulecases import ACHIEVED, NOT_ACHIEVED, case, case_id, ev, excluded
+
+from qofcli.api import load_ruleset
+from qofcli.casetest import run_cases
+from qofcli.ruleset.cases import load_cases
 
 RULESET = "qof-2026-27"
-REGISTER_INDICATORS = ("CHOL003",)
-
-DX = date(2015, 1, 1)
-CHD = ev("CHD_COD", DX)
-STATIN = ev("STAT_COD", date(2027, 1, 10))  # after PPED - 6 months (2026-09-30)
-STATUS = ev("LSMOK_COD", date(2026, 6, 1))  # smoking status in the 12 months
-AST_DRUG = ev("ASTTRT_COD", date(2026, 9, 1))
-
-
-def p(pid, why, expect, *, events=(), **kw):
-    """A patient of 65 on 2027-03-31 with no diabetes code unless ``events`` say so."""
-    return case(pid, why, expect, events=events, dx=None, dob=date(1962, 1, 1), **kw)
-
-
-SMOK = [
-    case(
-        "smok_15_on_achv",
-        "SMOK1_REG: asthma, 15th birthday on ACHV 2027-03-31 -> SMOK002 row (status -> achieved)",
-        {"SMOK002": ACHIEVED},
-        dx=None,
-        dob=date(2012, 3, 31),
-        events=[ev("AST_COD", date(2020, 1, 1)), AST_DRUG, STATUS],
-    ),
-    case(
-        "smok_14_on_achv",
-        "SMOK1_REG: asthma, 15th birthday the day after ACHV (aged 14) -> no SMOK002 row",
-        {"SMOK002": None},
-        dx=None,
-        dob=date(2012, 4, 1),
-        events=[ev("AST_COD", date(2020, 1, 1)), AST_DRUG, STATUS],
-    ),
-]
-
-CHOL = [
-    p(
-        "chol_statin",
-        "CHOL003: CHD, statin in the last 6 months, no palliative care -> achieved",
-        {"CHOL003": ACHIEVED},
-        events=[CHD, STATIN],
-    ),
-    p(
-        "chol_palliative_on_statin",
-        "CHOL003: palliative care is an exclusion before the statin check -> excluded",
-        {"CHOL003": excluded("PALCAREXCL")},
-        events=[CHD, STATIN, ev("PALCARE_COD", date(2026, 5, 1))],
-    ),
-    p(
-        "chol_palliative_no_statin",
-        "CHOL003: palliative care, no statin -> excluded (not a PCA)",
-        {"CHOL003": excluded("PALCAREXCL")},
-        events=[CHD, ev("PALCARE_COD", date(2026, 5, 1))],
-    ),
-    p(
-        "chol_palliative_since_2008",
-        "CHOL003: palliative code on 2008-04-01 (on or after 1 April 2008) -> excluded",
-        {"CHOL003": excluded("PALCAREXCL")},
-        events=[CHD, STATIN, ev("PALCARE_COD", date(2008, 4, 1))],
-    ),
-    p(
-        "chol_palliative_before_2008",
-        "CHOL003: palliative code on 2008-03-31 only (before 1 April 2008) -> statin achieves",
-        {"CHOL003": ACHIEVED},
-        events=[CHD, STATIN, ev("PALCARE_COD", date(2008, 3, 31))],
-    ),
-    p(
-        "chol_palliative_ended",
-        "CHOL003: palliative care then no longer indicated -> not excluded, statin achieves",
-        {"CHOL003": ACHIEVED},
-        events=[
-            CHD,
-            STATIN,
-            ev("PALCARE_COD", date(2025, 5, 1)),
-            ev("PALCARENI_COD", date(2026, 1, 5)),
-        ],
-    ),
-    p(
-        "chol_icosapent",
-        "CHOL003: statin intolerant and icosapent ethyl in the last 6 months -> achieved",
-        {"CHOL003": ACHIEVED},
-        events=[CHD, ev("STATINTOL_COD", date(2024, 1, 1)), ev("ICOSAPENT_COD", date(2027, 1, 10))],
-    ),
-    p(
-        "chol_icosapent_old",
-        "CHOL003: icosapent ethyl on 2026-09-30 (not after PPED - 6 months) -> not achieved",
-        {"CHOL003": NOT_ACHIEVED},
-        events=[CHD, ev("STATINTOL_COD", date(2024, 1, 1)), ev("ICOSAPENT_COD", date(2026, 9, 30))],
-    ),
-]
-
-# same_day_resolution, observed through an indicator row of each register
-SAME_DAY = [
-    case(
-        "dm_res_same_day",
-        "DM_REG keeps: DMRES on the day of the latest DM_COD -> on the register (CHOL003 DMCVDEXC)",
-        {"CHOL003": excluded("DMCVDEXC")},
-        dob=date(1962, 1, 1),
-        dx=DX,
-        events=[CHD, ev("DMRES_COD", DX)],
-    ),
-    case(
-        "dm_res_next_day",
-        "DM_REG: DMRES the day after the latest DM_COD -> off (CHOL003 not excluded)",
-        {"CHOL003": NOT_ACHIEVED},
-        dob=date(1962, 1, 1),
-        dx=DX,
-        events=[CHD, ev("DMRES_COD", date(2015, 1, 2))],
-    ),
-    p(
-        "ckd_res_same_day",
-        "CKD_REG keeps: CKDRES on the day of the latest CKD 3-5 code -> on (a CHOL003 row)",
-        {"CHOL003": NOT_ACHIEVED},
-        events=[ev("CKD_COD", DX), ev("CKDRES_COD", DX)],
-    ),
-    p(
-        "ckd_res_next_day",
-        "CKD_REG: CKDRES the day after -> off CKD_REG, so off CHOL_REG (no CHOL003 row)",
-        {"CHOL003": None},
-        events=[ev("CKD_COD", DX), ev("CKDRES_COD", date(2015, 1, 2))],
-    ),
-    p(
-        "ast_res_same_day",
-        "AST_REG removes: ASTRES on the day of the latest AST_COD -> off (no SMOK002 row)",
-        {"SMOK002": None},
-        events=[ev("AST_COD", DX), ev("ASTRES_COD", DX), AST_DRUG],
-    ),
-    p(
-        "ast_res_day_before",
-        "AST_REG: ASTRES the day before the latest AST_COD -> on (SMOK002 row)",
-        {"SMOK002": NOT_ACHIEVED},
-        events=[ev("AST_COD", DX), ev("ASTRES_COD", date(2014, 12, 31)), AST_DRUG],
-    ),
-    p(
-        "hf_res_same_day",
-        "HF_REG keeps: HFRES on the day of the latest HF_COD -> on (an HF007 row)",
-        {"HF007": NOT_ACHIEVED},
-        events=[ev("HF_COD", DX), ev("HFRES_COD", DX)],
-    ),
-    p(
-        "hf_res_next_day",
-        "HF_REG: HFRES the day after -> off (no HF007 row)",
-        {"HF007": None},
-        events=[ev("HF_COD", DX), ev("HFRES_COD", date(2015, 1, 2))],
-    ),
-]
-
-LDL_DAY, LATER = date(2026, 6, 1), date(2026, 9, 1)
-VALUE_LESS = [
-    p(
-        "chol004_ldl_then_valueless",
-        "CHOL004: LDL 1.8 in the year, then an LDL code with no value: a record without a "
-        "result is not the latest LDL (with_value) -> achieved",
-        {"CHOL004": ACHIEVED},
-        events=[CHD, ev("LDLCCHOL_COD", LDL_DAY, 1.8), ev("LDLCCHOL_COD", LATER)],
-    ),
-    p(
-        "chol004_ldl_then_high",
-        "CHOL004: LDL 1.8, then a later LDL 2.5 (with a value): the later one decides -> not",
-        {"CHOL004": NOT_ACHIEVED},
-        events=[CHD, ev("LDLCCHOL_COD", LDL_DAY, 1.8), ev("LDLCCHOL_COD", LATER, 2.5)],
-    ),
-]
-
-CASES = SMOK + CHOL + SAME_DAY + VALUE_LESS
-
-
-@pytest.mark.parametrize("c", CASES, ids=case_id)
-def test_rule(c, check):
-    check(c, CASES)
-
-
-@pytest.mark.parametrize(
-    ("dob", "on_register"),
-    [(date(2011, 3, 31), True), (date(2011, 4, 1), False)],
-    ids=["ra_16_on_achv", "ra_15_on_achv"],
-)
-def test_ra_age_on_achievement_date(runner, dob, on_register):
-    """RA_REG 16+ is tested on the achievement date (2027-03-31), not at diagnosis: a child
-    diagnosed at 10 joins the register on their 16th birthday."""
-    from rulecases import build_extract
-
-    from qofcli.engine.evaluate import evaluate
-
-    patient = case(
-        "ra", "RA at 10", {}, dx=None, dob=dob, events=[ev("RARTH_COD", date(2021, 6, 1))]
-    )
-    extract, missing = build_extract([patient], runner.picker)
-    if missing:
-        pytest.skip(f"cluster {missing['ra']} not shipped yet")
-    patients = evaluate(extract, runner.rs).patients
-    assert patients["reg:RA_REG"].to_list() == [on_register]
 
 
 @pytest.mark.parametrize(
@@ -233,9 +39,9 @@ def test_ra_age_on_achievement_date(runner, dob, on_register):
         ("PC_REG", "keeps"),
     ],
 )
-def test_same_day_resolution_settings(runner, register, setting):
+def test_same_day_resolution_settings(register, setting):
     """The chosen reading of each register (CHANGES.md, "Rule fidelity fixes")."""
-    assert runner.rs.registers[register].same_day_resolution == setting
+    assert load_ruleset(RULESET).registers[register].same_day_resolution == setting
 
 
 def test_2025_26_copd_keeps_a_same_day_resolution() -> None:
@@ -244,32 +50,6 @@ def test_2025_26_copd_keeps_a_same_day_resolution() -> None:
 
     assert load_ruleset("qof-2025-26").registers["COPD_REG"].same_day_resolution == "keeps"
 
-
-@pytest.mark.parametrize(("gap", "on_register"), [(0, False), (1, False), (-1, True)])
-def test_dep_removes_same_day(runner, gap, on_register):
-    """DEP_REG removes: a DEPRES on the day of (or after) the latest depression code takes the
-    patient off; one the day before does not. DEP_REG has no indicator: read the register."""
-
-    from rulecases import build_extract
-
-    from qofcli.engine.evaluate import evaluate
-
-    dx = date(2020, 5, 1)
-    patient = case(
-        "dep",
-        "depression",
-        {},
-        dx=None,
-        dob=date(1962, 1, 1),
-        events=[ev("DEPR_COD", dx), ev("DEPRES_COD", dx + timedelta(days=gap))],
-    )
-    extract, missing = build_extract([patient], runner.picker)
-    if missing:
-        pytest.skip(f"cluster {missing['dep']} not shipped yet")
-    assert evaluate(extract, runner.rs).patients["reg:DEP_REG"].to_list() == [on_register]
-
-
-# ---- the setting itself, on a copy of the mini fixture (PPSD 2024-04-01, PPED 2025-03-31) --------
 
 MINI = Path(__file__).parents[1] / "fixtures" / "rulesets" / "mini"
 MINI_DM_RULE = "{not: {date: DMRES, after: DMLAT}}"
@@ -299,25 +79,18 @@ def _mini(tmp_path: Path, setting: str | None, rule: str = "{not: {date: DMRES, 
 )
 def test_same_day_resolution_both_settings(tmp_path, setting, gap, on_register):
     """A DMRES `gap` days after the latest DM_COD: same day follows the setting; the day after
-    always resolves; the day before never does."""
-    from rulecases import CodePicker, build_extract
-
-    from qofcli.api import load_ruleset
-    from qofcli.engine.evaluate import evaluate
-
-    ruleset = load_ruleset(_mini(tmp_path, setting))
-    dx = date(2020, 5, 1)
-    patient = case(
-        "dm",
-        "diabetes",
-        {},
-        dx=dx,
-        dob=date(1960, 1, 1),
-        events=[ev("DMRES_COD", dx + timedelta(days=gap))],
+    always resolves; the day before never does (a patient case run on the mini ruleset)."""
+    folder = _mini(tmp_path, setting)
+    (folder / "cases").mkdir()
+    (folder / "cases" / "DM_REG.yaml").write_text(
+        "cases:\n  - id: dm\n    why: diabetes, then a resolved code\n"
+        "    dob: PPSD - 64 years - 3 months\n    registration: PPSD - 20 years\n"
+        "    events:\n      - {cluster: DM_COD, date: PPSD - 4 years + 1 month}\n"
+        f"      - {{cluster: DMRES_COD, date: PPSD - 4 years + 1 month {gap:+} days}}\n"
+        f"    expect: {{DM_REG: {'on' if on_register else 'off'}}}\n"
     )
-    extract, missing = build_extract([patient], CodePicker(ruleset))
-    assert not missing
-    assert evaluate(extract, ruleset).patients["reg:DM_REG"].to_list() == [on_register]
+    run = run_cases(load_cases(load_ruleset(folder)))
+    assert run.summary == "1 passed, 0 failed, 0 skipped", run.results[0].problems
 
 
 def test_resolves_needs_the_setting(tmp_path):

@@ -1,0 +1,100 @@
+"""Read an extract folder with Spark and start the Spark session `qof score --engine spark` uses.
+
+The tables are found exactly as the local reader finds them (CSV file, Parquet file or folder of
+Parquet files) and read as stored: CSV columns as text, Parquet columns in their own types. The
+per-practice engine types them by the extract contract, as `qof score` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from qofcli.errors import UsageError
+from qofcli.extract import EVENTS, PATIENTS, PRACTICES
+from qofcli.extract.load import TableFile, check_folder, find_table, missing_table_error
+
+
+@dataclass(frozen=True)
+class SparkExtract:
+    patients: DataFrame
+    events: DataFrame
+    practices: DataFrame | None
+
+
+def start_session(
+    master: str = "local[*]", shuffle_partitions: int | None = None, log: Path | None = None
+) -> SparkSession:
+    """A Spark session on `master`, quiet on the terminal (errors only); with `log`, the JVM's
+    own output (start-up notices, Spark's error log) goes to that file instead of stderr."""
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise UsageError(
+            "--engine spark needs Java 17 or later: install a JDK (Debian/Ubuntu: "
+            "apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
+        )
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("qofcli")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.log.level", "ERROR")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # One Polars thread per Spark task: the task is the unit of parallelism.
+        .config("spark.executorEnv.POLARS_MAX_THREADS", "1")
+    )
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # Local workers run this interpreter (with qofcli), not whatever `python3` is on PATH.
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    spark = builder.getOrCreate() if log is None else _with_stderr_to(log, builder.getOrCreate)
+    spark.sparkContext.setLogLevel("ERROR")
+    # A few practice groups per core balance uneven practice sizes; 200 (Spark's default)
+    # mostly schedules empty tasks for a small extract.
+    partitions = shuffle_partitions or 4 * spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    return spark
+
+
+def _with_stderr_to(log: Path, start: Callable[[], SparkSession]) -> SparkSession:
+    """Start the JVM with its stderr on `log` (it keeps it); ours is restored at once."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 2)
+        return start()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
+def read_extract(spark: SparkSession, path: Path) -> SparkExtract:
+    """The extract folder's tables as Spark DataFrames (columns as stored)."""
+    folder = check_folder(path)
+    found = {t.name: find_table(folder, t) for t in (PATIENTS, EVENTS, PRACTICES)}
+    for table in (PATIENTS, EVENTS):
+        if found[table.name] is None:
+            raise missing_table_error(folder, table)
+    practices = found[PRACTICES.name]
+    return SparkExtract(
+        patients=_read(spark, found[PATIENTS.name]),  # type: ignore[arg-type]
+        events=_read(spark, found[EVENTS.name]),  # type: ignore[arg-type]
+        practices=None if practices is None else _read(spark, practices),
+    )
+
+
+def _read(spark: SparkSession, table: TableFile) -> DataFrame:
+    files = [str(f) for f in table.files]
+    if table.is_csv:
+        # RFC 4180 quoting ("" inside quotes), every column as text, like the local reader.
+        frame = spark.read.csv(files, header=True, inferSchema=False, escape='"', quote='"')
+    else:
+        frame = spark.read.parquet(*files)
+    # Spreadsheet exports often add a byte-order mark or stray spaces to the header.
+    return frame.toDF(*(c.lstrip("\ufeff").strip() for c in frame.columns))
