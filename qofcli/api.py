@@ -9,34 +9,36 @@ from typing import TypeVar
 
 import polars as pl
 
-from qofcli.batches import (
-    DEFAULT_BATCH_PATIENTS,
-    Batch,
-    OnBatch,
-    claims_for,
-    combine_scores,
-    plan_batches,
-    run_in_batches,
-    without_patients,
+from qofcli.batches import DEFAULT_BATCH_PATIENTS, Batch, OnBatch, plan_batches, run_in_batches
+from qofcli.engine.counts import Counts, combine, count
+from qofcli.engine.evaluate import (
+    NOT_ACHIEVED,
+    STATUSES,
+    Evaluation,
+    evaluate,
+    evaluate_many,
+    indicator_column,
 )
-from qofcli.engine.evaluate import NOT_ACHIEVED, STATUSES, Evaluation, evaluate, indicator_column
 from qofcli.errors import InvalidExtract, UsageError
 from qofcli.extract import Extract, load_extract, validate_extract
+from qofcli.extract.gate import gate
 from qofcli.extract.mapping import ExtractMapping, load_mapping
 from qofcli.ruleset.catalogue import default_ruleset_id
 from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
-from qofcli.scoring.achievement import score as score_evaluation
-from qofcli.scoring.claims import Claims, no_claims, read_claims
+from qofcli.scoring.achievement import score as score_per_practice
+from qofcli.scoring.claims import Claims, read_claims
 from qofcli.scoring.compare import Comparison, compare_scores, status_changes
 from qofcli.scoring.networks import roll_up
 from qofcli.scoring.payment import Rates, rates_for
 from qofcli.scoring.progress import worklist as rank_worklist
 
 __all__ = [
+    "combine_counts",
     "compare",
+    "counts",
     "diff_rulesets",
     "evaluate",
     "load_mapping",
@@ -47,10 +49,12 @@ __all__ = [
     "rates_for",
     "read_claims",
     "score",
+    "score_counts",
     "worklist",
     "wrong_year_warning",
 ]
 
+combine_counts = combine
 T = TypeVar("T")
 
 PATIENT_COLUMNS = (
@@ -78,34 +82,35 @@ def score(
     """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
     all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]; `claims`
     supplies points of protected and manual indicators (`read_claims`). An extract of more than
-    `batch_patients` patients is scored in batches of whole practices (qofcli/batches.py)."""
-    batches = plan_batches(extract, batch_patients)
-    if len(batches) > 1:
-        per_practice = _score_batches(extract, ruleset, as_of, rates, claims, batches, on_batch)
-    else:
-        per_practice = score_evaluation(evaluate(extract, ruleset, as_of), extract, rates, claims)
-    return roll_up(per_practice, by)
+    `batch_patients` patients is counted in batches of whole practices (qofcli/batches.py)."""
+
+    def counted(part: Extract, _batch: Batch | None) -> Counts:
+        return counts(part, ruleset, as_of)
+
+    parts = _in_batches(extract, _cluster_codes(ruleset), batch_patients, counted, on_batch)
+    return score_counts(_combined(parts), practices_of(extract), rates, by, claims)
 
 
-def _score_batches(
-    extract: Extract,
-    ruleset: Ruleset,
-    as_of: date | None,
-    rates: Rates | None,
-    claims: Claims | None,
-    batches: list[Batch],
-    on_batch: OnBatch | None,
+def counts(extract: Extract, ruleset: Ruleset, as_of: date | None = None) -> Counts:
+    """What scoring needs of an extract, per practice (engine/counts.py): counts of a batch of
+    practices, a thread or a Spark task are combined with `combine_counts`."""
+    return count(evaluate(extract, ruleset, as_of))
+
+
+def practices_of(extract: Extract) -> pl.DataFrame | None:
+    """The extract's practices table (names, PCNs, list sizes), if it has one."""
+    return None if extract.practices is None else extract.practices.collect()
+
+
+def score_counts(
+    counted: Counts,
+    practices: pl.DataFrame | None,
+    rates: Rates | None = None,
+    by: str = "practice",
+    claims: Claims | None = None,
 ) -> Score:
-    claims = claims or no_claims()
-    claims.check_practices(code for batch in batches for code in batch.practices)
-
-    def score_batch(part: Extract, batch: Batch) -> Score:
-        evaluation = evaluate(part, ruleset, as_of)
-        mine = claims_for(claims, batch.practices)
-        return without_patients(score_evaluation(evaluation, part, rates, mine))
-
-    codes = _cluster_codes(ruleset)
-    return combine_scores(run_in_batches(extract, batches, codes, score_batch, on_batch))
+    """`score` from counts (possibly combined from batches) and the practices table."""
+    return roll_up(score_per_practice(counted, practices, rates, claims), by)
 
 
 def worklist(
@@ -118,16 +123,15 @@ def worklist(
 ) -> pl.DataFrame:
     """Patients ranked by the £ the practice gains if they achieve what they have not yet."""
 
-    def missing_and_score(part: Extract, _batch: Batch | None) -> tuple[pl.DataFrame, Score]:
+    def missing_and_counts(part: Extract, _batch: Batch | None) -> tuple[pl.DataFrame, Counts]:
         evaluation = evaluate(part, ruleset, as_of)
-        per_practice = without_patients(score_evaluation(evaluation, part, rates))
-        return outcomes_from(evaluation, statuses=[NOT_ACHIEVED]), per_practice
+        return outcomes_from(evaluation, statuses=[NOT_ACHIEVED]), count(evaluation)
 
-    parts = _in_batches(
-        extract, _cluster_codes(ruleset), batch_patients, missing_and_score, on_batch
-    )
-    missing = pl.concat([m for m, _ in parts])
-    return rank_worklist(missing, combine_scores([s for _, s in parts]).indicators)
+    codes = _cluster_codes(ruleset)
+    parts = _in_batches(extract, codes, batch_patients, missing_and_counts, on_batch)
+    counted = _combined([c for _, c in parts])
+    per_practice = score_per_practice(counted, practices_of(extract), rates)
+    return rank_worklist(pl.concat([m for m, _ in parts]), per_practice.indicators)
 
 
 def patient_outcomes(
@@ -144,9 +148,40 @@ def patient_outcomes(
     def outcomes(part: Extract, _batch: Batch | None) -> pl.DataFrame:
         return outcomes_from(evaluate(part, ruleset, as_of), indicators, statuses)
 
-    return pl.concat(
-        _in_batches(extract, _cluster_codes(ruleset), batch_patients, outcomes, on_batch)
-    )
+    codes = _cluster_codes(ruleset)
+    return pl.concat(_in_batches(extract, codes, batch_patients, outcomes, on_batch))
+
+
+def compare(
+    extract: Extract,
+    a: Ruleset,
+    b: Ruleset,
+    as_of: date | None = None,
+    by: str = "practice",
+    patients: bool = False,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
+) -> Comparison:
+    """Score the extract under both rulesets (each with its own [payment]) and line them up;
+    `patients=True` adds the patients whose status changes (it holds patient ids)."""
+    structure: RulesetDiff = diff_rulesets(a, b)
+
+    def both(part: Extract, _batch: Batch | None) -> tuple[Counts, Counts, pl.DataFrame | None]:
+        evaluation_a, evaluation_b = evaluate_many(part, [a, b], as_of)
+        changes = None
+        if patients:
+            changes = status_changes(
+                outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
+            )
+        return count(evaluation_a), count(evaluation_b), changes
+
+    codes = _cluster_codes(a) | _cluster_codes(b)
+    parts = _in_batches(extract, codes, batch_patients, both, on_batch)
+    practices = practices_of(extract)
+    score_a = roll_up(score_per_practice(_combined([p[0] for p in parts]), practices), by)
+    score_b = roll_up(score_per_practice(_combined([p[1] for p in parts]), practices), by)
+    changes = pl.concat([p[2] for p in parts if p[2] is not None]) if patients else None
+    return compare_scores(score_a, score_b, structure, changes)
 
 
 def _in_batches(
@@ -164,41 +199,13 @@ def _in_batches(
     return run_in_batches(extract, batches, codes, work, on_batch)
 
 
+def _combined(parts: list[Counts]) -> Counts:
+    return parts[0] if len(parts) == 1 else combine(parts)
+
+
 def _cluster_codes(ruleset: Ruleset) -> frozenset[str]:
     """Every code a rule of the ruleset can read."""
     return frozenset(code for c in ruleset.clusters.values() for code in c.codes)
-
-
-def compare(
-    extract: Extract,
-    a: Ruleset,
-    b: Ruleset,
-    as_of: date | None = None,
-    by: str = "practice",
-    patients: bool = False,
-    batch_patients: int = DEFAULT_BATCH_PATIENTS,
-    on_batch: OnBatch | None = None,
-) -> Comparison:
-    """Score the extract under both rulesets (each with its own [payment]) and line them up;
-    `patients=True` adds the patients whose status changes (it holds patient ids)."""
-    structure: RulesetDiff = diff_rulesets(a, b)
-
-    def both(part: Extract, _batch: Batch | None) -> tuple[Score, Score, pl.DataFrame | None]:
-        evaluation_a, evaluation_b = evaluate(part, a, as_of), evaluate(part, b, as_of)
-        changes = None
-        if patients:
-            changes = status_changes(
-                outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
-            )
-        score_a = without_patients(score_evaluation(evaluation_a, part))
-        return score_a, without_patients(score_evaluation(evaluation_b, part)), changes
-
-    codes = _cluster_codes(a) | _cluster_codes(b)
-    parts = _in_batches(extract, codes, batch_patients, both, on_batch)
-    score_a = roll_up(combine_scores([p[0] for p in parts]), by)
-    score_b = roll_up(combine_scores([p[1] for p in parts]), by)
-    changes = pl.concat([p[2] for p in parts if p[2] is not None]) if patients else None
-    return compare_scores(score_a, score_b, structure, changes)
 
 
 def outcomes_from(
@@ -264,13 +271,15 @@ def open_extract(
     path: Path, ruleset: Ruleset | None = None, mapping: ExtractMapping | None = None
 ) -> Extract:
     """Validate then open an extract (read through ``mapping`` if given); refuse it
-    (InvalidExtract, exit 2) if it has errors. Codes in no cluster of ``ruleset`` are only a
-    note of `qof validate`, so they are not looked for here: collecting their examples held
-    the code of every such event in memory (1.7 GB per million patients; 10M ran out)."""
-    report = validate_extract(path, mapping=mapping)
-    if report.errors:
-        raise InvalidExtract([p.line() for p in report.errors], str(path))
-    return load_extract(path, mapping)
+    (InvalidExtract, exit 2) if it has errors. Only the error checks run (extract/gate.py);
+    the full report is built only when there is an error to report."""
+    checked = gate(path, mapping)
+    if not checked.passed:
+        known = _cluster_codes(ruleset) if ruleset else None
+        report = validate_extract(path, known_codes=known, mapping=mapping)
+        if report.errors:
+            raise InvalidExtract([p.line() for p in report.errors], str(path))
+    return load_extract(path, mapping, checked.trimmed)
 
 
 def synthesise(

@@ -3,8 +3,8 @@
 QOF is computed per practice: no register, indicator, point or £ of one practice depends on
 another practice's patients (national figures come from the ruleset). So practices are packed,
 in practice-code order, into batches of at most `batch_patients` patients (a larger practice is
-a batch of its own); each batch runs the ordinary pipeline, and the per-practice tables are
-concatenated. Roll-ups to PCNs or all practices are applied to the concatenation by the caller.
+a batch of its own); each batch runs the ordinary engine, and the callers add up the batches'
+counts (engine/counts.py) before scoring, so roll-ups and totals see every practice.
 
 Events are read once: those whose code is in a cluster of the ruleset (no other event changes a
 result) are written to a temporary Parquet folder partitioned by batch, so each batch reads
@@ -14,8 +14,8 @@ only its own events and the run stays linear in the size of the extract.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,12 +23,10 @@ import polars as pl
 
 from qofcli.errors import UsageError
 from qofcli.extract import Extract
-from qofcli.scoring.achievement import PRACTICE, Score, assemble
-from qofcli.scoring.claims import Claims
-from qofcli.scoring.payment import MONEY_COLUMNS
 
 DEFAULT_BATCH_PATIENTS = 1_000_000
 BATCH = "batch"
+PRACTICE = "practice_code"
 T = TypeVar("T")
 
 
@@ -114,36 +112,3 @@ def _batch_extract(extract: Extract, batch: Batch, folder: Path) -> Extract:
     events = pl.scan_parquet(files) if files else pl.LazyFrame(schema=schema)
     practices = None if extract.practices is None else extract.practices.filter(in_batch)
     return Extract(extract.patients.filter(in_batch), events, practices, extract.source)
-
-
-def claims_for(claims: Claims, practices: Iterable[str]) -> Claims:
-    """The claims of these practices only (a batch checks its files against its practices)."""
-    members = pl.Series(list(practices), dtype=pl.String).implode()
-    in_batch = pl.col(PRACTICE).is_in(members)
-    return replace(
-        claims,
-        points=claims.points.filter(in_batch),
-        baselines=claims.baselines.filter(in_batch),
-    )
-
-
-def without_patients(score: Score) -> Score:
-    """The score with its patient-level evaluation emptied, so batches do not accumulate it."""
-    evaluation = replace(score.evaluation, patients=score.evaluation.patients.clear())
-    return replace(score, evaluation=evaluation)
-
-
-def combine_scores(parts: list[Score]) -> Score:
-    """One per-practice score from the scores of disjoint sets of practices: the practice,
-    register, indicator and reason rows concatenated, the domain and run totals recomputed."""
-    first = parts[0]
-    units = pl.concat([p.practices for p in parts], how="vertical_relaxed").drop(MONEY_COLUMNS)
-    return assemble(
-        first.evaluation,
-        units,
-        pl.concat([p.registers for p in parts], how="vertical_relaxed"),
-        pl.concat([p.indicators for p in parts], how="vertical_relaxed"),
-        pl.concat([p.reasons for p in parts], how="vertical_relaxed"),
-        first.rates,
-        "practice",
-    )

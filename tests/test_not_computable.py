@@ -16,8 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from qofcli.api import load_ruleset
-from qofcli.engine.evaluate import evaluate
+from qofcli.api import counts, load_ruleset, practices_of
 from qofcli.extract import extract_from_frames
 from qofcli.reports.files import score_document
 from qofcli.ruleset.computable import not_computable
@@ -172,7 +171,7 @@ def _extract():
 
 def test_score_leaves_them_out_and_says_so(tmp_path: Path):
     ruleset = load_ruleset(_fixture(tmp_path))
-    result = score(evaluate(_extract(), ruleset), _extract())
+    result = score(counts(_extract(), ruleset), practices_of(_extract()))
     rows = {r["indicator"]: r for r in result.indicators.to_dicts()}
     blocked = rows["BLINDDEN"]
     assert blocked["computable"] is False
@@ -201,7 +200,7 @@ def test_file_outputs_carry_the_columns(tmp_path: Path, fmt: str):
     from qofcli.reports.files import frame_bytes
 
     ruleset = load_ruleset(_fixture(tmp_path))
-    result = score(evaluate(_extract(), ruleset), _extract())
+    result = score(counts(_extract(), ruleset), practices_of(_extract()))
     data = frame_bytes(result.indicators, fmt)
     path = tmp_path / f"out.{fmt}"
     path.write_bytes(data)

@@ -118,7 +118,7 @@ def test_listed_practice_without_patients_is_scored(in_year) -> None:
     row = score.practices.filter(pl.col("practice_code") == EMPTY_PRACTICE)
     assert row.select("list_size", "list_size_source").row(0) == (1200, "practices")
     sizes = score.registers.filter(pl.col("practice_code") == EMPTY_PRACTICE)["size"]
-    assert sizes.len() == len(score.evaluation.ruleset.registers) and sizes.max() == 0
+    assert sizes.len() == len(score.counts.ruleset.registers) and sizes.max() == 0
 
 
 def test_spark_tables_have_the_local_columns_and_types(in_year, synthetic, ruleset) -> None:

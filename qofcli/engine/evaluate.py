@@ -7,6 +7,7 @@ status, reason and rule, so counting for `score` and explaining for `patients` s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,7 +15,9 @@ import polars as pl
 
 from qofcli.engine.compile import Compiler, register_column
 from qofcli.engine.dates import RunDates, run_dates
+from qofcli.engine.events import EventRows, read_events
 from qofcli.engine.facts import PID, patient_facts
+from qofcli.engine.plan import read_keys
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import register_order
@@ -68,9 +71,26 @@ class _CodeBook:
 
 def evaluate(extract: Extract, ruleset: m.Ruleset, as_of: date | None = None) -> Evaluation:
     """Run the whole ruleset: registers first (they may use each other), then indicators."""
-    dates = run_dates(ruleset, as_of)
+    return evaluate_many(extract, [ruleset], as_of)[0]
+
+
+def evaluate_many(
+    extract: Extract, rulesets: Sequence[m.Ruleset], as_of: date | None = None
+) -> list[Evaluation]:
+    """Run several rulesets on one extract, reading its events once for all of them."""
+    dates = [run_dates(r, as_of) for r in rulesets]
+    wanted = [(r, read_keys(r)) for r in rulesets]
+    # One ruleset reads its events itself, and frees them once its summaries are built.
+    shared = len(rulesets) > 1
+    events = read_events(extract, wanted, max(d.achievement for d in dates)) if shared else None
+    return [_evaluate(extract, r, d, events) for r, d in zip(rulesets, dates, strict=True)]
+
+
+def _evaluate(
+    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None
+) -> Evaluation:
     compiler = Compiler(ruleset, dates)
-    facts = patient_facts(extract, ruleset, dates)
+    facts = patient_facts(extract, ruleset, dates, events)
     for register_id in register_order(ruleset):
         register = ruleset.registers[register_id]
         on_register = (

@@ -1,12 +1,13 @@
 """Per-patient facts: the population on the achievement date and one wide row of field values.
 
-Events are read once: filtered to the achievement date, joined to the code -> cluster -> field
-tables (noise codes fall out here; non-finite values and values outside their cluster's
-plausible range become missing here), then reduced per (patient, field) to the one record each
-field asks for. Fields that need a record of every cluster on one day (`all_clusters`, e.g. a
-blood pressure with both a systolic and a diastolic value) are reduced per (patient, day).
-Fields whose window depends on another field (e.g. "first referral on or after the diagnosis
-date") are computed in a later, narrower stage over the same joined rows.
+The ruleset's records come from the one read of the events (events.py: noise codes fall out
+there; non-finite values and values outside their cluster's plausible range become missing),
+and each field is computed as plan.py decided: reduced per (patient, cluster) in the streaming
+summary (summaries.py), per (patient, day) for `all_clusters` fields (e.g. a blood pressure
+with both a systolic and a diastolic value), or, for windows relative to another field (e.g.
+"first referral on or after the diagnosis date"), in a later, narrower stage over the raw
+records of their clusters. Patient ids are dense (0..n-1), so every field column is placed
+by position (a scatter), never joined.
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ from typing import Any
 import polars as pl
 
 from qofcli.engine.dates import RunDates, ref_expr
+from qofcli.engine.events import VALUED, EventRows, matched_for, read_events
+from qofcli.engine.plan import (
+    Plan,
+    cluster_keys,
+    cluster_name,
+    direction,
+    plan_fields,
+    preference,
+    rank_expr,
+)
 from qofcli.engine.summaries import (
-    Direction,
     KeySpec,
     Window,
     constant_window,
@@ -27,13 +37,10 @@ from qofcli.engine.summaries import (
 )
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
-from qofcli.ruleset.checks import field_stages, iter_atoms
+from qofcli.ruleset.checks import field_stages
 
 PID = "pid"
 AGE = "AGE"
-
-
-VALUED = "|valued"  # suffix of the cluster keys of `with_value` fields: their records have a value
 
 
 def value_column(field: str) -> str:
@@ -44,16 +51,26 @@ def cluster_column(field: str) -> str:
     return f"{field}.cluster"
 
 
-def population(extract: Extract, dates: RunDates) -> pl.LazyFrame:
-    """Patients registered on the achievement date, not deregistered or dead by then."""
+def _registered(dates: RunDates) -> pl.Expr:
     achv = pl.lit(dates.achievement, dtype=pl.Date)
-    registered = (
+    return (
         (pl.col("registration_date") <= achv)
         & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") > achv))
         & (pl.col("death_date").is_null() | (pl.col("death_date") > achv))
     )
+
+
+def population_ids(extract: Extract, dates: RunDates) -> pl.Series:
+    """Each patient row's PID in `population` (null for patients outside it)."""
+    registered = _registered(dates).fill_null(False)
+    pid = registered.cast(pl.UInt32).cum_sum() - 1
+    return extract.patients.select(pl.when(registered).then(pid)).collect().to_series()
+
+
+def population(extract: Extract, dates: RunDates) -> pl.LazyFrame:
+    """Patients registered on the achievement date, not deregistered or dead by then."""
     return (
-        extract.patients.filter(registered)
+        extract.patients.filter(_registered(dates))
         .with_row_index(PID)
         .with_columns(
             _age_on(pl.col("date_of_birth"), dates).alias(AGE),
@@ -82,150 +99,69 @@ class _Source:
 
 
 def field_frame(
-    extract: Extract, ruleset: m.Ruleset, dates: RunDates, people: pl.LazyFrame
+    extract: Extract,
+    ruleset: m.Ruleset,
+    dates: RunDates,
+    people: pl.LazyFrame,
+    events: EventRows | None = None,
 ) -> pl.DataFrame:
     """One row per patient with at least one field: FIELD (date), and FIELD.value and
-    FIELD.cluster for the fields whose value or cluster a rule reads."""
+    FIELD.cluster for the fields whose value or cluster a rule reads. `events`: the records
+    read once for several rulesets (`read_events`), else read here."""
     empty = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
     if not ruleset.fields:
         return empty
-    plan = _plan(ruleset, dates)
-    matched = _matched(extract, ruleset, dates, people, plan.clusters)
+    plan = plan_fields(ruleset, dates)
+    if events is None:
+        events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
+    pids = population_ids(extract, dates)
+    matched = matched_for(events, ruleset, dates, pids, plan.clusters)
+    del events  # read here (one ruleset): free the event rows before the fields are built
     summary, records, *days = pl.collect_all(
         [
-            summarise(matched, plan.windows, plan.keys),
+            summarise(matched, plan.windows, plan.keys, plan.window_cids, plan.key_cids),
             matched.filter(pl.col("cid").is_in(plan.record_cids)),
             *(_day_field(matched, f, plan, dates) for f in plan.day_fields),
         ],
         engine="streaming",
     )
+    del matched
     patients = people.select(pl.len()).collect().item()
-    wide = _summary_fields(summary, plan, patients)
+    parts = summary.partition_by("cid", as_dict=True)
+    del summary  # the partitions hold the same rows: keep one copy in memory
+    wide = _summary_fields(parts, plan, patients)
     for day in days:
-        wide = wide.join(day, on=PID, how="left")
+        wide = scatter_into(wide, day)
     wide = _day_dependent_fields(plan, ruleset, wide)
-    wide = _same_day_fields(summary, plan, wide)
+    wide = _same_day_fields(parts, plan, wide)
+    del parts
     builtins = sorted(
         {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
     )
     if builtins:
         # Windows relative to the registration date read it beside the fields.
-        dated = people.select(PID, *builtins).collect()
-        wide = wide.join(dated, on=PID, how="full", coalesce=True)
+        wide = wide.hstack(people.select(*builtins).collect())
     return _record_fields(records, plan, ruleset, dates, wide).drop(builtins)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How each field is computed: from the per-cluster summary or from raw records."""
-
-    clusters: list[str]
-    cids: dict[str, int]
-    windows: list[Window]
-    keys: list[KeySpec]
-    summary_fields: list[tuple[m.Field, int]]  # field, window index
-    same_day_fields: list[m.Field]  # same day as an unbounded latest field covering its codes
-    day_fields: list[m.Field]  # all_clusters: the latest/earliest day with every cluster
-    day_dependent_fields: list[m.Field]  # same day as a day field, from its clusters
-    record_fields: list[m.Field]  # windows relative to other fields: read raw records
-    record_cids: list[int]
-    needs_value: set[str]
-    needs_cluster: set[str]
-
-
-def cluster_keys(field: m.Field) -> tuple[str, ...]:
-    """The field's clusters as matched: `with_value` fields read valued records only."""
-    return tuple(c + VALUED if field.with_value else c for c in field.clusters)
-
-
-def _cluster_of(key: str) -> str:
-    return key.removesuffix(VALUED)
-
-
-def _plan(ruleset: m.Ruleset, dates: RunDates) -> _Plan:
-    clusters = sorted({c for f in ruleset.fields.values() for c in cluster_keys(f)})
-    cids = {c: i for i, c in enumerate(clusters)}
-    needs_value, needs_cluster = fields_read_for(ruleset)
-    windows = [Window()]
-    summary_fields, same_day, record_fields, days, dependents = [], [], [], [], []
-    for field in ruleset.fields.values():
-        window = constant_window(field.bounds, dates)
-        if field.all_clusters:
-            days.append(field)
-        elif _day_dependent(field, ruleset):
-            dependents.append(field)
-        elif field.find == "count":
-            # Distinct record days across clusters need the records themselves.
-            record_fields.append(field)
-        elif window is not None:
-            if window not in windows:
-                windows.append(window)
-            summary_fields.append((field, windows.index(window)))
-        elif _reducible_same_day(field, ruleset):
-            same_day.append(field)
-        else:
-            record_fields.append(field)
-    keys = {
-        KeySpec(w, _direction(f), f.value)
-        for f, w in summary_fields
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    keys |= {
-        KeySpec(0, "latest", f.value)
-        for f in same_day
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    record_cids = sorted({cids[c] for f in record_fields for c in cluster_keys(f)})
-    return _Plan(
-        clusters,
-        cids,
-        windows,
-        sorted(keys, key=lambda k: k.column),
-        summary_fields,
-        same_day,
-        days,
-        dependents,
-        record_fields,
-        record_cids,
-        needs_value,
-        needs_cluster,
+def scatter_into(wide: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
+    """Add the columns of a frame keyed by PID to `wide`, whose row i is patient i: a scatter
+    by position, no hash join."""
+    ids = columns[PID]
+    return wide.hstack(
+        [
+            _dense(columns[name], ids, wide.height).alias(name)
+            for name in columns.columns
+            if name != PID
+        ]
     )
-
-
-def _reducible_same_day(field: m.Field, ruleset: m.Ruleset) -> bool:
-    """`same_day: F` where F is the latest record of clusters holding every code of this field:
-    then no record of this field is later than F, so "on F's day" means "its own last record,
-    if that is F's day", which the summary already holds."""
-    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
-        return False
-    anchor = ruleset.fields.get(field.bounds[0].ref.base)
-    if anchor is None or anchor.find != "latest" or anchor.bounds or anchor.all_clusters:
-        return False
-    if anchor.with_value and not field.with_value:
-        return False  # a later record without a value could be the field's own last one
-    codes = {code for c in field.clusters for code in ruleset.clusters[c].codes}
-    covered = {code for c in anchor.clusters for code in ruleset.clusters[c].codes}
-    return codes <= covered
-
-
-def _day_dependent(field: m.Field, ruleset: m.Ruleset) -> bool:
-    """`same_day: D` where D is an `all_clusters` field over (at least) this field's clusters:
-    D's per-day reduction already holds this field's lowest and highest value on D's day."""
-    if len(field.bounds) != 1 or field.bounds[0].op != "same_day" or field.bounds[0].ref.offset:
-        return False
-    anchor = ruleset.fields.get(field.bounds[0].ref.base)
-    if anchor is None or not anchor.all_clusters or field.find == "count":
-        return False
-    if field.with_value and not anchor.with_value:
-        return False
-    return set(field.clusters) <= set(anchor.clusters)
 
 
 def _day_column(field: str, key: str, extreme: str) -> str:
     return f"{field}.{extreme}.{key}"
 
 
-def _day_field(matched: pl.LazyFrame, field: m.Field, plan: _Plan, dates: RunDates) -> pl.LazyFrame:
+def _day_field(matched: pl.LazyFrame, field: m.Field, plan: Plan, dates: RunDates) -> pl.LazyFrame:
     """The latest (or earliest) day in the window on which every cluster of the field has a
     record, with each cluster's lowest and highest value that day: one group-by per day."""
     window = constant_window(field.bounds, dates) or Window()
@@ -255,7 +191,7 @@ def _day_field(matched: pl.LazyFrame, field: m.Field, plan: _Plan, dates: RunDat
     return per_day.group_by(PID).agg(date.alias(field.name), *columns)
 
 
-def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
+def _day_dependent_fields(plan: Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
     """Fields on the day of an `all_clusters` field, read from its per-cluster extremes: the
     lowest (or highest) value over the field's clusters; ties go to `prefer`, then listing.
     Every cluster of the anchor has a record on its day, so the first in that order is the
@@ -264,7 +200,7 @@ def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -
         anchor = ruleset.fields[field.bounds[0].ref.base]
         side = "hi" if field.value == "highest" else "lo"
         suffix = VALUED if anchor.with_value else ""
-        ordered = sorted(field.clusters, key=lambda c: _preference(field, c))
+        ordered = sorted(field.clusters, key=lambda c: preference(field, c))
         values = [pl.col(_day_column(anchor.name, c + suffix, side)) for c in ordered]
         best = pl.max_horizontal(values) if side == "hi" else pl.min_horizontal(values)
         cluster: Any = pl.when(best.is_null()).then(pl.lit(ordered[0]))
@@ -280,64 +216,13 @@ def _day_dependent_fields(plan: _Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -
     return wide.drop(day_columns)
 
 
-def _preference(field: m.Field, cluster: str) -> tuple[int, int]:
-    """Sort key of a cluster for same-day ties: `prefer` order first, then the listed order."""
-    rank = field.prefer.index(cluster) if cluster in field.prefer else len(field.prefer)
-    return rank, field.clusters.index(cluster)
-
-
-def _matched(
-    extract: Extract,
-    ruleset: m.Ruleset,
-    dates: RunDates,
-    people: pl.LazyFrame,
-    clusters: list[str],
-) -> pl.LazyFrame:
-    """Records up to ACHV whose code is in a cluster some field reads, keyed by integer patient
-    and cluster ids (a code in several clusters gives several rows). Noise falls out here, and
-    values that are NaN, infinite or outside their cluster's plausible range become missing;
-    records of `with_value` cluster keys without a value are dropped."""
-    code_map = pl.DataFrame(
-        [
-            (code, index)
-            for index, key in enumerate(clusters)
-            for code in ruleset.clusters[_cluster_of(key)].codes
-        ],
-        schema={"code": pl.String, "cid": pl.UInt16},
-        orient="row",
-    )
-    # Range bounds indexed by cluster id (open for clusters without a range): a gather per row
-    # is cheaper than carrying them through the join.
-    bounds = [_range_of(ruleset, key) for key in clusters]
-    low = pl.Series([b[0] for b in bounds], dtype=pl.Float64).fill_null(float("-inf"))
-    high = pl.Series([b[1] for b in bounds], dtype=pl.Float64).fill_null(float("inf"))
-    cid, value = pl.col("cid"), pl.col("value")
-    plausible = value.is_finite() & value.is_between(
-        pl.lit(low).gather(cid), pl.lit(high).gather(cid)
-    )
-    valued = [index for index, key in enumerate(clusters) if key.endswith(VALUED)]
-    return (
-        extract.events.filter(pl.col("date") <= pl.lit(dates.achievement, dtype=pl.Date))
-        .join(code_map.lazy(), on="code", how="inner")
-        .join(people.select("patient_id", PID), on="patient_id", how="inner")
-        .with_columns(pl.when(plausible).then(value).alias("value"))
-        .filter(~cid.is_in(valued) | value.is_not_null())
-        .select(PID, "date", "value", "cid")
-    )
-
-
-def _range_of(ruleset: m.Ruleset, key: str) -> tuple[float | None, float | None]:
-    found = ruleset.value_ranges.get(_cluster_of(key))
-    return (found.low, found.high) if found else (None, None)
-
-
-def _summary_fields(summary: pl.DataFrame, plan: _Plan, patients: int) -> pl.DataFrame:
-    """Fields with fixed windows, each reduced over its clusters' summary rows.
+def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -> pl.DataFrame:
+    """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
+    summary partitioned by cluster id).
 
     Patient ids are dense (0..n-1), so each field's values are scattered into a full-length
     column by id instead of joined: one frame of n rows, no hash join per field."""
     columns: dict[str, pl.Series] = {}
-    parts = summary.partition_by("cid", as_dict=True)
     groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
     for field, window in plan.summary_fields:
         groups.setdefault((tuple(sorted(cluster_keys(field))), window), []).append(field)
@@ -365,7 +250,7 @@ def _dense(values: pl.Series, ids: pl.Series, patients: int) -> pl.Series:
     return column.scatter(ids, values)
 
 
-def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) -> list[pl.Expr]:
+def _field_aggregations(field: m.Field, window: int, plan: Plan, single: bool) -> list[pl.Expr]:
     """The field's date, key and cluster from its clusters' summary rows: reduced per patient,
     or taken as they are when a single cluster gives one row per patient."""
     latest = field.find == "latest"
@@ -378,10 +263,10 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
     day = f"l{window}" if latest else f"f{window}"
     exprs = [extreme(day).alias(field.name)]
     if field.name in plan.needs_value or field.name in plan.needs_cluster:
-        key = KeySpec(window, _direction(field), field.value).column
+        key = KeySpec(window, direction(field), field.value).column
         if field.prefer and not single:
             # The preferred cluster's record of the chosen day wins, whatever its value.
-            rank = _rank_expr(field, plan)
+            rank = rank_expr(field, plan)
             descending = [latest, False]
             chosen = pl.col(key).sort_by([day, rank], descending=descending, nulls_last=True)
             exprs.append(chosen.first().alias(f"{field.name}.key"))
@@ -394,9 +279,7 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
                 pl.col("cid")
                 if single
                 else pl.col("cid")
-                .sort_by(
-                    [key, _rank_expr(field, plan)], descending=[latest, False], nulls_last=True
-                )
+                .sort_by([key, rank_expr(field, plan)], descending=[latest, False], nulls_last=True)
                 .first()
             )
         if field.name in plan.needs_cluster:
@@ -404,45 +287,28 @@ def _field_aggregations(field: m.Field, window: int, plan: _Plan, single: bool) 
     return exprs
 
 
-def _rank_expr(field: m.Field, plan: _Plan) -> pl.Expr:
-    """Each cluster id's place in the field's same-day preference (lower wins)."""
-    keys = cluster_keys(field)
-    ranks = {plan.cids[k]: _preference(field, c) for k, c in zip(keys, field.clusters, strict=True)}
-    ordered = sorted(ranks, key=ranks.__getitem__)
-    return pl.col("cid").replace_strict(ordered, list(range(len(ordered))), return_dtype=pl.Int32)
-
-
-def _decoded(
-    columns: pl.DataFrame, fields: list[m.Field], window: int, plan: _Plan
-) -> pl.DataFrame:
+def _decoded(columns: pl.DataFrame, fields: list[m.Field], window: int, plan: Plan) -> pl.DataFrame:
     extra = []
     for field in fields:
         key = f"{field.name}.key"
         if field.name in plan.needs_value:
-            spec = KeySpec(window, _direction(field), field.value)
+            spec = KeySpec(window, direction(field), field.value)
             extra.append(decode_value(pl.col(key), spec).alias(value_column(field.name)))
         if field.name in plan.needs_cluster:
-            extra.append(_cluster_name(cluster_column(field.name), plan))
+            extra.append(cluster_name(cluster_column(field.name), plan))
     out = columns.with_columns(extra)
     return out.drop([c for c in out.columns if c.endswith(".key")])
 
 
-def _cluster_name(column: str, plan: _Plan) -> pl.Expr:
-    names = [_cluster_of(key) for key in plan.clusters]
-    return (
-        pl.col(column)
-        .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
-        .alias(column)
-    )
-
-
-def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> pl.DataFrame:
+def _same_day_fields(
+    parts: dict[Any, pl.DataFrame], plan: Plan, wide: pl.DataFrame
+) -> pl.DataFrame:
     """Fields on the day of an anchor field whose clusters cover theirs (see
     `_reducible_same_day`): the field's own last record counts only if it is on that day."""
     for field in plan.same_day_fields:
         anchor = field.bounds[0].ref.base
         as_latest = replace(field, find="latest", bounds=())
-        part = _summary_fields(summary, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
+        part = _summary_fields(parts, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
         on_day = pl.col(field.name) == wide[anchor]
         kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
         wide = wide.hstack(kept)
@@ -451,7 +317,7 @@ def _same_day_fields(summary: pl.DataFrame, plan: _Plan, wide: pl.DataFrame) -> 
 
 def _record_fields(
     records: pl.DataFrame,
-    plan: _Plan,
+    plan: Plan,
     ruleset: m.Ruleset,
     dates: RunDates,
     wide: pl.DataFrame,
@@ -477,21 +343,8 @@ def _record_fields(
             elif field.name in plan.needs_value or field.name in plan.needs_cluster:
                 detail = _record_detail(rows, extremes, field, source_of[field.name], plan)
                 columns = columns.join(detail, on=PID, how="left")
-        wide = wide.join(columns, on=PID, how="full", coalesce=True)
+        wide = scatter_into(wide, columns)
     return wide
-
-
-def fields_read_for(ruleset: m.Ruleset) -> tuple[set[str], set[str]]:
-    """Fields whose value, and whose cluster, some condition reads (the rest need only dates)."""
-    conditions = [n.condition for n in ruleset.conditions.values()]
-    conditions += [s.when for r in ruleset.registers.values() for s in r.rules]
-    conditions += [
-        s.when for i in ruleset.indicators.values() for s in (*i.denominator, *i.numerator)
-    ]
-    atoms = [a for c in conditions for a in iter_atoms(c)]
-    values = {a.field for a in atoms if isinstance(a, m.ValueCompare)}
-    kinds = {a.field for a in atoms if isinstance(a, m.ClusterIn)}
-    return values, kinds
 
 
 def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
@@ -524,7 +377,7 @@ def _stage_rows(
         {b.ref.base for s in sources for b in s.bounds if b.ref.base not in dates.named}
     )
     if needed:
-        rows = rows.join(wide.select(PID, *needed), on=PID, how="left")
+        rows = rows.hstack(wide.select(pl.col(needed).gather(rows[PID])))
     columns = {name: name for name in rows.columns}
     keep = pl.lit(True)
     for source in sources:
@@ -568,7 +421,7 @@ def _record_detail(
     extremes: pl.DataFrame,
     field: m.Field,
     source: int,
-    plan: _Plan,
+    plan: Plan,
 ) -> pl.DataFrame:
     """Value and cluster of the field's record; same-day ties by `prefer`, then lowest (or
     highest) value."""
@@ -578,7 +431,7 @@ def _record_detail(
         on=[PID, "date"],
         how="inner",
     )
-    ranked = on_day.with_columns(_rank_expr(field, plan).alias("rank"))
+    ranked = on_day.with_columns(rank_expr(field, plan).alias("rank"))
     # `prefer` puts its clusters before any value; without it the value decides and the
     # listed order only breaks ties (rulesets/README.md, "Same-day ties").
     highest = field.value == "highest"
@@ -594,7 +447,7 @@ def _record_detail(
         .select(
             PID,
             pl.col("value").alias(value_column(field.name)),
-            _cluster_name("cid", plan).alias(cluster_column(field.name)),
+            cluster_name("cid", plan).alias(cluster_column(field.name)),
         )
     )
 
@@ -615,11 +468,17 @@ def compare_date(value: pl.Expr, op: m.DateOp, ref: pl.Expr) -> pl.Expr:
     raise AssertionError(op)
 
 
-def patient_facts(extract: Extract, ruleset: m.Ruleset, dates: RunDates) -> pl.LazyFrame:
+def patient_facts(
+    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None = None
+) -> pl.LazyFrame:
     """The population joined to its field values: the frame every rule is evaluated on."""
     people = population(extract, dates).collect().lazy()
-    fields = field_frame(extract, ruleset, dates, people)
-    facts = people.join(fields.lazy(), on=PID, how="left")
+    fields = field_frame(extract, ruleset, dates, people, events)
+    if fields.height == people.select(pl.len()).collect().item():
+        # Both are in PID order, one row per patient: side by side, no copy of the fields.
+        facts = pl.concat([people, fields.lazy().drop(PID)], how="horizontal")
+    else:  # a ruleset without fields
+        facts = people.join(fields.lazy(), on=PID, how="left")
     missing = [
         column
         for f in ruleset.fields.values()
@@ -639,8 +498,3 @@ def _null_column(column: str) -> pl.Expr:
         else (pl.String if column.endswith(".cluster") else pl.Date)
     )
     return pl.lit(None, dtype=dtype).alias(column)
-
-
-def _direction(field: m.Field) -> Direction:
-    """The summary column a field reads: a count reads the latest day, like a latest field."""
-    return "earliest" if field.find == "earliest" else "latest"

@@ -109,10 +109,16 @@ def _negated(spec: KeySpec) -> bool:
     return (spec.direction == "latest") == (spec.preference == "lowest")
 
 
-def key_expr(spec: KeySpec, windows: list[Window]) -> pl.Expr:
+def key_expr(spec: KeySpec, windows: list[Window], cids: list[int] | None = None) -> pl.Expr:
     day = (pl.col("date").cast(pl.Int128) + _EPOCH_SHIFT) * _DAY
     key = day + _value_part(spec)
-    return pl.when(windows[spec.window].mask()).then(key).otherwise(None).alias(spec.column)
+    inside = windows[spec.window].mask() & _of(cids)
+    return pl.when(inside).then(key).otherwise(None).alias(spec.column)
+
+
+def _of(cids: list[int] | None) -> pl.Expr:
+    """Rows of these clusters (all rows for None)."""
+    return pl.lit(True) if cids is None else pl.col("cid").is_in(cids)
 
 
 def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
@@ -125,15 +131,26 @@ def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
     return pl.when(key.is_null() | (part == missing)).then(None).otherwise(value)
 
 
-def summarise(matched: pl.LazyFrame, windows: list[Window], keys: list[KeySpec]) -> pl.LazyFrame:
+def summarise(
+    matched: pl.LazyFrame,
+    windows: list[Window],
+    keys: list[KeySpec],
+    window_cids: list[list[int]] | None = None,
+    key_cids: dict[str, list[int]] | None = None,
+) -> pl.LazyFrame:
     """Group matched records (pid, date, value, cid) by patient and cluster: first and last date
-    in each window, and the extreme key for each KeySpec."""
+    in each window, and the extreme key for each KeySpec. With `window_cids` and `key_cids`
+    (plan.py) a window or key is computed only for the clusters some field reads it of, and is
+    null for the others: most windows serve one cluster, and nulls aggregate cheaply."""
     prepared = matched.with_columns(
         *(
-            pl.when(w.mask()).then(pl.col("date")).otherwise(None).alias(f"d{i}")
+            pl.when(w.mask() & _of(window_cids[i] if window_cids else None))
+            .then(pl.col("date"))
+            .otherwise(None)
+            .alias(f"d{i}")
             for i, w in enumerate(windows)
         ),
-        *(key_expr(spec, windows) for spec in keys),
+        *(key_expr(s, windows, key_cids[s.column] if key_cids else None) for s in keys),
     )
     aggregations = []
     for i in range(len(windows)):

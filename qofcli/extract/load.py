@@ -222,13 +222,26 @@ def column_problems(table: Table, schema: pl.Schema) -> dict[str, str]:
     return problems
 
 
-def typed_frame(lf: pl.LazyFrame, table: Table, schema: pl.Schema, where: str) -> pl.LazyFrame:
-    """Select only the contract columns, in the contract's types, or raise ExtractError."""
+def typed_frame(
+    lf: pl.LazyFrame,
+    table: Table,
+    schema: pl.Schema,
+    where: str,
+    trimmed: frozenset[str] = frozenset(),
+) -> pl.LazyFrame:
+    """Select only the contract columns, in the contract's types, or raise ExtractError;
+    `trimmed` text columns are known to hold no surrounding spaces or empty text (gate.py)."""
     problems = column_problems(table, schema)
     if problems:
         detail = "; ".join(f"column '{col}' {reason}" for col, reason in problems.items())
         raise ExtractLayoutError(table.name, where, detail, DOCS_HINT)
-    return lf.select(typed_column(c, schema.get(c.name)) for c in table.columns)
+    return lf.select(
+        pl.col(c.name)
+        if c.name in trimmed and schema.get(c.name) == pl.String
+        # trimming is the identity on these values: skip a pass over every string
+        else typed_column(c, schema.get(c.name))
+        for c in table.columns
+    )
 
 
 def require_table(folder: Path, table: Table, mapping: ExtractMapping | None = None) -> TableFile:
@@ -239,20 +252,23 @@ def require_table(folder: Path, table: Table, mapping: ExtractMapping | None = N
     return tf
 
 
-def _open(tf: TableFile) -> pl.LazyFrame:
+def _open(tf: TableFile, trimmed: frozenset[str] = frozenset()) -> pl.LazyFrame:
     lf, schema = tf.open()
     if column_problems(tf.table, schema):
         found = tf.diagnosis()
         if found is not None:
             raise ExtractLayoutError(tf.table.name, str(tf.path), *found)
-    return typed_frame(lf, tf.table, schema, str(tf.path))
+    return typed_frame(lf, tf.table, schema, str(tf.path), trimmed)
 
 
-def load_extract(path: Path, mapping: ExtractMapping | None = None) -> Extract:
-    """Open an extract folder lazily; raises ExtractError for a layout that cannot work."""
+def load_extract(
+    path: Path, mapping: ExtractMapping | None = None, trimmed_events: frozenset[str] = frozenset()
+) -> Extract:
+    """Open an extract folder lazily; raises ExtractError for a layout that cannot work.
+    `trimmed_events`: event text columns found already trimmed (``gate``)."""
     folder = check_folder(path)
     patients = _open(require_table(folder, PATIENTS, mapping))
-    events = _open(require_table(folder, EVENTS, mapping))
+    events = _open(require_table(folder, EVENTS, mapping), trimmed_events)
     practices_file = find_table(folder, PRACTICES, mapping)
     practices = None if practices_file is None else _open(practices_file)
     return Extract(patients, events, practices, source=str(folder))

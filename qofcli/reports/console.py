@@ -23,7 +23,7 @@ CODES_SHOWN = 5  # per cluster in the table; CSV and JSON list them all
 def render_score(score: Score, console: Console) -> None:
     """One block per practice (or PCN): registers, indicators with points and £, domains; then
     the run's totals. In-year runs add patients still needed and £ still available."""
-    evaluation = score.evaluation
+    evaluation = score.counts
     ruleset = evaluation.ruleset
     console.print(
         f"[bold]{ruleset.title}[/bold] ({ruleset.id}, business rules {ruleset.business_rules}); "

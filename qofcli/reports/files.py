@@ -109,8 +109,8 @@ def score_document(score: Score) -> dict[str, Any]:
     return {
         "format_version": JSON_FORMAT_VERSION,
         "qofcli_version": __version__,
-        "ruleset": _ruleset_record(score.evaluation.ruleset),
-        "achievement_date": score.evaluation.achievement_date.isoformat(),
+        "ruleset": _ruleset_record(score.counts.ruleset),
+        "achievement_date": score.counts.achievement_date.isoformat(),
         "by": score.by,
         "payment": _payment_record(score),
         "totals": score.totals.to_dicts()[0],
@@ -130,7 +130,7 @@ def _ruleset_record(ruleset: Ruleset) -> dict[str, Any]:
 
 def _payment_record(score: Score) -> dict[str, Any]:
     """The figures £ was computed with, where they come from, and which options replaced them."""
-    rates, payment = score.rates, score.evaluation.ruleset.payment
+    rates, payment = score.rates, score.counts.ruleset.payment
     return {
         "pound_per_point": rates.pound_per_point,
         "national_average_list_size": rates.national_average_list_size,

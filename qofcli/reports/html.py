@@ -48,7 +48,7 @@ def report_html(report: Report) -> str:
     ruleset = report.ruleset
     stamp = (
         f"{ruleset.id} ({ruleset.qof_year}, business rules {ruleset.business_rules}) · "
-        f"achievement date {report.score.evaluation.achievement_date.isoformat()} · "
+        f"achievement date {report.score.counts.achievement_date.isoformat()} · "
         f"ruleset checksum {report.checksum} · qofcli {__version__}"
     )
     body = [

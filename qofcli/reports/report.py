@@ -41,7 +41,7 @@ class Report:
 
     @property
     def ruleset(self) -> Ruleset:
-        return self.score.evaluation.ruleset
+        return self.score.counts.ruleset
 
     @property
     def key(self) -> str:
@@ -72,7 +72,7 @@ def build_report(
     score: Score, comparison: Comparison | None = None, patients: pl.DataFrame | None = None
 ) -> Report:
     """Lay a score out for reading; `patients` (patient-level outcomes) only if asked for."""
-    ruleset = score.evaluation.ruleset
+    ruleset = score.counts.ruleset
     reasons = classify_reasons(score.reasons)
     return Report(
         score=score,

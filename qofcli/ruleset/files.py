@@ -66,11 +66,14 @@ def origin_file(origin: str) -> str:
 
 # ---- YAML ------------------------------------------------------------------------------
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            # libyaml's safe loader reads a full ruleset about 5x faster than pure Python
+            return yaml.load(handle, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise RulesetError(f"{path}: not valid YAML ({exc})") from None
 

@@ -1,4 +1,5 @@
-"""Count an evaluation into registers, list sizes, per-indicator achievement, points and £."""
+"""Turn an evaluation's counts (engine/counts.py) into registers, list sizes, per-indicator
+achievement, points and £; no patient-level frame reaches this module."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from qofcli.engine.compile import register_column
-from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA, Evaluation
-from qofcli.extract import Extract
+from qofcli.engine.counts import Counts
+from qofcli.engine.evaluate import ACHIEVED, EXCLUDED, NOT_ACHIEVED, PCA
 from qofcli.ruleset.computable import NotComputable, not_computable
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.claims import Claims, improve_points, no_claims, settle_points
@@ -56,7 +56,7 @@ class Score:
     uses `unit` and lists its member practices.
     """
 
-    evaluation: Evaluation
+    counts: Counts
     practices: pl.DataFrame  # key, practice_name, pcn_code, list_size, ..., points, pounds
     registers: pl.DataFrame  # key, register, indicator, size, list_size, prevalence
     indicators: pl.DataFrame  # key, indicator, register, group, counts, achievement, points, £
@@ -74,45 +74,44 @@ class Score:
     @property
     def in_year(self) -> bool:
         """An --as-of run before the payment period ends."""
-        return self.evaluation.achievement_date < self.evaluation.ruleset.period_end
+        return self.counts.achievement_date < self.counts.ruleset.period_end
 
 
 def score(
-    evaluation: Evaluation,
-    extract: Extract,
+    counts: Counts,
+    given: pl.DataFrame | None,
     rates: Rates | None = None,
     claims: Claims | None = None,
 ) -> Score:
-    """Aggregate per practice; patient rows are never materialised in long form here.
+    """Score per practice from counts; `given` is the extract's practices table (None when
+    it has none: list sizes are then the registered patients).
 
     `claims` holds the user's points for protected and manual indicators (scoring/claims.py).
     """
-    rates = rates or rates_for(evaluation.ruleset)
+    ruleset = counts.ruleset
+    rates = rates or rates_for(ruleset)
     claims = claims or no_claims()
-    ruleset = evaluation.ruleset
-    counts = _outcome_counts(evaluation)
-    practices = _practices(evaluation, extract)
+    decided = _outcome_counts(counts)
+    practices = _practices(counts, given)
     claims.check_practices(practices["practice_code"].to_list())
-    registers = _register_table(evaluation, practices)
-    table = improve_points(_indicator_table(evaluation, counts, practices), ruleset, claims)
+    registers = _register_table(counts, practices)
+    table = improve_points(_indicator_table(ruleset, decided, practices), ruleset, claims)
     pricing = {
-        i.id: i.prevalence_register
-        for i in evaluation.ruleset.indicators.values()
-        if i.prevalence_register
+        i.id: i.prevalence_register for i in ruleset.indicators.values() if i.prevalence_register
     }
-    blocked = not_computable(evaluation.ruleset)
+    blocked = not_computable(ruleset)
     indicators = _priced(table, registers, rates, claims, pricing, blocked)
     reasons = (
-        counts.filter(pl.col("reason").is_not_null())
+        decided.filter(pl.col("reason").is_not_null())
         .group_by("practice_code", "indicator", "reason", "reason_type")
         .agg(pl.col("patients").sum())
         .sort("practice_code", "indicator", "reason")
     )
-    return assemble(evaluation, practices, registers, indicators, reasons, rates, "practice")
+    return assemble(counts, practices, registers, indicators, reasons, rates, "practice")
 
 
 def assemble(
-    evaluation: Evaluation,
+    counts: Counts,
     units: pl.DataFrame,
     registers: pl.DataFrame,
     indicators: pl.DataFrame,
@@ -146,7 +145,7 @@ def assemble(
     domains = summarise(indicators, [key, "group"])
     run_domains = summarise(indicators, ["group"])
     return Score(
-        evaluation, units, registers, indicators, reasons, domains, totals, run_domains, rates, by
+        counts, units, registers, indicators, reasons, domains, totals, run_domains, rates, by
     )
 
 
@@ -202,42 +201,17 @@ def mark_not_computable(table: pl.DataFrame, blocked: dict[str, NotComputable]) 
     )
 
 
-def _outcome_counts(evaluation: Evaluation) -> pl.DataFrame:
+def _outcome_counts(counts: Counts) -> pl.DataFrame:
     """Patients per (practice, indicator, decision code), joined to the code book."""
-    codes = [c for c in evaluation.patients.columns if c.startswith("ind:")]
-    if not codes:
-        return pl.DataFrame(
-            schema={
-                "practice_code": pl.String,
-                "indicator": pl.String,
-                "status": pl.String,
-                "reason": pl.String,
-                "reason_type": pl.String,
-                "patients": pl.UInt32,
-            }
-        )
-    long = (
-        evaluation.patients.lazy()
-        .select("practice_code", *codes)
-        .unpivot(index="practice_code", variable_name="indicator", value_name="code")
-        .drop_nulls("code")
-        .with_columns(pl.col("indicator").str.strip_prefix("ind:"))
-        .group_by("practice_code", "indicator", "code")
-        .agg(pl.len().alias("patients"))
-    )
-    return (
-        long.join(evaluation.outcomes.lazy(), on=["indicator", "code"], how="left")
-        .select("practice_code", "indicator", "status", "reason", "reason_type", "patients")
-        .collect()
+    return counts.outcomes.join(counts.codebook, on=["indicator", "code"], how="left").select(
+        "practice_code", "indicator", "status", "reason", "reason_type", "patients"
     )
 
 
-def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
+def _practices(counts: Counts, given: pl.DataFrame | None) -> pl.DataFrame:
     """List size per practice: practices.list_size when given, else registered on ACHV."""
-    registered = evaluation.patients.group_by("practice_code").agg(
-        pl.len().cast(pl.Int64).alias("registered")
-    )
-    if extract.practices is None:
+    registered = counts.registered
+    if given is None:
         return registered.select(
             "practice_code",
             pl.lit(None, dtype=pl.String).alias("practice_name"),
@@ -245,9 +219,7 @@ def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
             pl.col("registered").alias("list_size"),
             pl.lit("registered").alias("list_size_source"),
         )
-    given = extract.practices.select(
-        "practice_code", "practice_name", "pcn_code", "list_size"
-    ).collect()
+    given = given.select("practice_code", "practice_name", "pcn_code", "list_size")
     return registered.join(given, on="practice_code", how="full", coalesce=True).select(
         "practice_code",
         "practice_name",
@@ -261,12 +233,12 @@ def _practices(evaluation: Evaluation, extract: Extract) -> pl.DataFrame:
 
 
 def _indicator_table(
-    evaluation: Evaluation, counts: pl.DataFrame, practices: pl.DataFrame
+    ruleset: Ruleset, counts: pl.DataFrame, practices: pl.DataFrame
 ) -> pl.DataFrame:
     """Counts, achievement and achievement points per practice and paid item (indicators and
     register indicators with points); items without patient-level results get null counts."""
-    meta = _paid_items(evaluation.ruleset)
-    computed = [i.id for i in evaluation.ruleset.indicators.values() if i.computed]
+    meta = _paid_items(ruleset)
+    computed = [i.id for i in ruleset.indicators.values() if i.computed]
     per_status = counts.group_by("practice_code", "indicator").agg(
         _count_where(pl.col("status").is_in([ACHIEVED, NOT_ACHIEVED]), "denominator"),
         _count_where(pl.col("status") == ACHIEVED, "numerator"),
@@ -334,12 +306,9 @@ def _count_where(condition: pl.Expr, name: str) -> pl.Expr:
     return pl.col("patients").filter(condition).sum().cast(pl.Int64).alias(name)
 
 
-def _register_table(evaluation: Evaluation, practices: pl.DataFrame) -> pl.DataFrame:
-    ruleset = evaluation.ruleset
-    sizes = evaluation.patients.group_by("practice_code").agg(
-        pl.col(register_column(r)).sum().cast(pl.Int64).alias(r) for r in ruleset.registers
-    )
-    long = sizes.unpivot(index="practice_code", variable_name="register", value_name="size")
+def _register_table(counts: Counts, practices: pl.DataFrame) -> pl.DataFrame:
+    ruleset = counts.ruleset
+    long = counts.registers
     meta = pl.DataFrame(
         [(r.id, r.indicator, r.prevalence) for r in ruleset.registers.values()],
         schema={"register": pl.String, "indicator": pl.String, "prevalence_register": pl.Boolean},

@@ -55,7 +55,7 @@ def roll_up(score: Score, by: str) -> Score:
         .agg(pl.col(PRACTICE).sort().alias("practices"), pl.col("list_size").sum())
     )
     return assemble(
-        score.evaluation,
+        score.counts,
         units,
         _registers(score.registers, members),
         _indicators(score.indicators, members),

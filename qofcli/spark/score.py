@@ -67,7 +67,7 @@ class SparkScore:
         tables = self.collect(*PER_PRACTICE)
         added = [c for c in summarise(self.empty.indicators, [PRACTICE]).columns if c != PRACTICE]
         per_practice = assemble(
-            self.empty.evaluation,
+            self.empty.counts,
             tables["practices"].drop(added),
             tables["registers"],
             tables["indicators"],

@@ -1,0 +1,104 @@
+"""The errors-only gate run before scoring agrees with `validate_extract` on every error, one
+problem at a time, in CSV and in typed Parquet, and knows when loading may skip trimming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from qofcli.extract import load_extract, validate_extract
+from qofcli.extract.gate import gate
+from tests.test_validate import (
+    BROKEN_EVENTS,
+    BROKEN_PATIENTS,
+    BROKEN_PRACTICES,
+    CLEAN_EVENTS,
+    CLEAN_PATIENTS,
+    CLEAN_PRACTICES,
+    TODAY,
+    make_extract,
+)
+
+
+def _rows(text: str) -> list[str]:
+    return text.strip().splitlines()[1:]
+
+
+def _with_row(clean: str, row: str) -> str:
+    return clean + row + "\n"
+
+
+CASES = (
+    [("events", row) for row in _rows(BROKEN_EVENTS)]
+    + [("patients", row) for row in _rows(BROKEN_PATIENTS)]
+    + [("practices", row) for row in _rows(BROKEN_PRACTICES)]
+    + [("events", " 72313002 ,2023-04-01, 72313002 , 7 ")]  # padded text: trimmed, no error
+)
+
+
+def _as_parquet(folder: Path) -> Path:
+    """The CSV tables of `folder` as Parquet files of text columns (values kept as written)."""
+    for csv in folder.glob("*.csv"):
+        pl.read_csv(csv, infer_schema=False).write_parquet(csv.with_suffix(".parquet"))
+        csv.unlink()
+    return folder
+
+
+def _agrees(folder: Path) -> None:
+    has_errors = bool(validate_extract(folder, today=TODAY).errors)
+    assert gate(folder, today=TODAY).passed is not has_errors
+
+
+@pytest.mark.parametrize(("table", "row"), CASES)
+def test_gate_passes_exactly_when_validation_finds_no_error(
+    tmp_path: Path, table: str, row: str
+) -> None:
+    tables = {"patients": CLEAN_PATIENTS, "events": CLEAN_EVENTS, "practices": CLEAN_PRACTICES}
+    tables[table] = _with_row(tables[table], row)
+    folder = make_extract(tmp_path, tables["patients"], tables["events"], tables["practices"])
+    _agrees(_as_parquet(folder))
+
+
+def test_broken_extract_fails_and_clean_one_passes(tmp_path: Path) -> None:
+    broken = make_extract(tmp_path / "b", BROKEN_PATIENTS, BROKEN_EVENTS, BROKEN_PRACTICES)
+    assert not gate(_as_parquet(broken), today=TODAY).passed
+    assert gate(_as_parquet(make_extract(tmp_path / "c")), today=TODAY).passed
+    assert not gate(tmp_path / "absent", today=TODAY).passed
+
+
+def test_csv_extracts_get_the_full_check(tmp_path: Path) -> None:
+    # A reader of some CSV columns may not notice a ragged row: the gate leaves CSV alone.
+    assert not gate(make_extract(tmp_path), today=TODAY).passed
+
+
+def _parquet(folder: Path, events: pl.DataFrame) -> Path:
+    source = load_extract(make_extract(folder / "csv"))
+    out = folder / "pq"
+    out.mkdir()
+    source.patients.collect().write_parquet(out / "patients.parquet")
+    events.write_parquet(out / "events.parquet")
+    return out
+
+
+def test_typed_parquet_unknown_patient_and_null_date_are_errors(tmp_path: Path) -> None:
+    events = load_extract(make_extract(tmp_path / "e")).events.collect()
+    assert gate(_parquet(tmp_path / "ok", events), today=TODAY).passed
+    nobody = events.with_columns(pl.lit("NOBODY").alias("patient_id"))
+    for broken in (nobody, events.with_columns(pl.lit(None, pl.Date).alias("date"))):
+        folder = _parquet(tmp_path / f"bad{broken.height}{broken['date'].null_count()}", broken)
+        _agrees(folder)
+        assert not gate(folder, today=TODAY).passed
+
+
+def test_trimmed_columns_are_only_those_stored_without_padding(tmp_path: Path) -> None:
+    clean = _as_parquet(make_extract(tmp_path / "clean"))
+    assert gate(clean, today=TODAY).trimmed == frozenset({"patient_id", "code"})
+    padded = _with_row(CLEAN_EVENTS, "P2,2023-04-01, 72313002 ,")
+    folder = _as_parquet(make_extract(tmp_path / "padded", events=padded))
+    checked = gate(folder, today=TODAY)
+    assert checked.passed and checked.trimmed == frozenset({"patient_id"})
+    # Loading with the gate's answer reads exactly what loading without it reads.
+    fast = load_extract(folder, trimmed_events=checked.trimmed).events.collect()
+    assert fast.equals(load_extract(folder).events.collect())
