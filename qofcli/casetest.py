@@ -17,7 +17,7 @@ import polars as pl
 
 from qofcli.api import evaluate, outcomes_from
 from qofcli.engine.reference import ON, evaluate_reference
-from qofcli.extract import Extract, extract_from_frames
+from qofcli.extract import EVENTS, PATIENTS, Extract, extract_from_frames
 from qofcli.ruleset import model as m
 from qofcli.ruleset.cases import Case, CaseEvent, CaseSet, Expectation
 
@@ -140,18 +140,6 @@ class CodePicker:
         return (exclusive or wanted)[0]
 
 
-_PATIENT_SCHEMA = {
-    "patient_id": pl.String,
-    "practice_code": pl.String,
-    "date_of_birth": pl.Date,
-    "sex": pl.String,
-    "registration_date": pl.Date,
-    "deregistration_date": pl.Date,
-    "death_date": pl.Date,
-}
-_EVENT_SCHEMA = {"patient_id": pl.String, "date": pl.Date, "code": pl.String, "value": pl.Float64}
-
-
 def build_extract(
     cases: Iterable[Case], ruleset: m.Ruleset, picker: CodePicker
 ) -> tuple[Extract, dict[str, str]]:
@@ -171,8 +159,8 @@ def build_extract(
         for event, code in coded:
             when = event.date.resolve(named)
             events.append({"patient_id": case.id, "date": when, "code": code, "value": event.value})
-    patients_df = pl.DataFrame(patients, schema=_PATIENT_SCHEMA)
-    events_df = pl.DataFrame(events, schema=_EVENT_SCHEMA)
+    patients_df = pl.DataFrame(patients, schema=PATIENTS.schema)
+    events_df = pl.DataFrame(events, schema=EVENTS.schema)
     return extract_from_frames(patients_df, events_df), skipped
 
 

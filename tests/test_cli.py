@@ -201,7 +201,7 @@ def test_validate_lists_every_problem_without_patient_values(broken_dir: Path) -
 
 def test_commands_refuse_an_invalid_extract(broken_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.json"
-    result = run("score", broken_dir, "-f", "json", "-o", target)
+    result = run("score", broken_dir, "-r", RULESET, "-f", "json", "-o", target)
     assert result.exit_code == 2
     assert not target.exists()
     lines = result.stderr.strip().splitlines()
@@ -210,7 +210,7 @@ def test_commands_refuse_an_invalid_extract(broken_dir: Path, tmp_path: Path) ->
 
 
 def test_missing_extract_folder(tmp_path: Path) -> None:
-    result = run("score", tmp_path / "nowhere")
+    result = run("score", tmp_path / "nowhere", "-r", RULESET)
     assert result.exit_code == 2
     assert "nowhere" in result.stderr and "Traceback" not in result.output
 

@@ -2,9 +2,9 @@
 
 Counts and points against the domain notes (qof-catalogue.md §1, §5) and NHS Digital's 2023/24
 metadata; income-protected and manually declared indicators with and without the user's files
-(every £ figure worked by hand); file validation; patient-level cases for DM022, DM023, DM033
-and the protected clinical indicators whose rules are written. Expectations come from the
-business rules as the domain notes give them, never from the engine's output.
+(every £ figure worked by hand); file validation; the format additions. The patient-level cases
+of the 2024/25 rules (DM022, DM023, DM033 and the protected clinical indicators whose rules are
+written) are data: rulesets/qof-2024-25/cases/, run by tests/test_cases.py.
 """
 
 from __future__ import annotations
@@ -121,19 +121,11 @@ def test_rulesets_lists_2024_25_beside_2025_26() -> None:
 # ---- a small extract ------------------------------------------------------------------------
 
 
-def _codes(ruleset: Ruleset, cluster: str) -> tuple[str, ...]:
+def code(ruleset: Ruleset, cluster: str) -> str:
+    """A code of `cluster`, preferring one in no other cluster."""
     codes = ruleset.clusters[cluster].codes
-    if not codes:
-        pytest.skip(f"cluster {cluster} not shipped")
-    return codes
-
-
-def code(ruleset: Ruleset, cluster: str, also: str | None = None) -> str:
-    """A code of `cluster` (and of `also`), preferring one in no other cluster."""
-    wanted = [c for c in _codes(ruleset, cluster) if also is None or c in _codes(ruleset, also)]
-    keep = {cluster, also}
-    others = {c for k, v in ruleset.clusters.items() if k not in keep for c in v.codes}
-    return next((c for c in wanted if c not in others), wanted[0])
+    others = {c for k, v in ruleset.clusters.items() if k != cluster for c in v.codes}
+    return next(c for c in codes if c not in others)
 
 
 def extract_of(
@@ -156,7 +148,7 @@ def extract_of(
         schema_overrides={"deregistration_date": pl.Date, "death_date": pl.Date},
     )
     rows = [
-        (pid, when, _code(ruleset, cluster), value)
+        (pid, when, code(ruleset, cluster), value)
         for pid, (_, events) in people.items()
         for cluster, when, value in events
     ]
@@ -172,13 +164,6 @@ def extract_of(
             schema={"practice_code": pl.String, "pcn_code": pl.String, "list_size": pl.Int64},
         )
     return extract_from_frames(patients, events, practices)
-
-
-def _code(ruleset: Ruleset, cluster: str) -> str:
-    if "+" in cluster:
-        first, also = cluster.split("+")
-        return code(ruleset, first, also)
-    return code(ruleset, cluster)
 
 
 DOB_60 = date(1964, 6, 1)  # 60 on 2025-03-31
@@ -321,96 +306,17 @@ def test_json_has_payment_fields(ruleset, tmp_path) -> None:
     assert "points not computed" in table.output
 
 
-# ---- patient-level cases -------------------------------------------------------------------
-# Achievement date 2025-03-31: "last 6 months" = after 2024-09-30, "12 months" = after
-# 2024-03-31, "3 months" = after 2024-12-31.
-
-STATIN_IN = ("STAT_COD", date(2024, 10, 1), None)
-STATIN_OUT = ("STAT_COD", date(2024, 9, 30), None)
-CHD = ("CHD_COD", date(2018, 1, 1), None)
-HYP = ("HYP_COD", date(2015, 1, 1), None)
-
-PEOPLE: dict[str, tuple[date, list]] = {
-    # DM022: aged 40+, no CVD; numerator = statin in the last 6 months only
-    "statin_in": (DOB_60, [DX, STATIN_IN]),
-    "statin_out": (DOB_60, [DX, STATIN_OUT]),
-    "age_40": (date(1985, 3, 31), [DX, STATIN_IN]),  # 40 on 2025-03-31
-    "age_39": (date(1985, 4, 1), [DX, STATIN_IN]),  # 39 on 2025-03-31
-    "xstat": (DOB_60, [DX, ("XSTAT_COD", date(2010, 1, 1), None)]),
-    "statindec_in": (DOB_60, [DX, ("STATINDEC_COD", date(2024, 4, 1), None)]),
-    "statindec_out": (DOB_60, [DX, ("STATINDEC_COD", date(2024, 3, 31), None)]),
-    "txstat_out": (DOB_60, [DX, ("TXSTAT_COD", date(2024, 3, 31), None)]),
-    "intolerant": (DOB_60, [DX, ("STATINTOL_COD", date(2010, 1, 1), None)]),
-    # DM023: CVD history
-    "chd_statin": (DOB_60, [DX, CHD, STATIN_IN]),
-    "chd_none": (DOB_60, [DX, CHD]),
-    "chd_xstat": (DOB_60, [DX, CHD, ("XSTAT_COD", date(2010, 1, 1), None)]),
-    # DM033: no age cap (DM036 rejects 80+); BP <= 140/90 in 12 months
-    "bp_85": (date(1939, 6, 1), [DX] + [("SYSBP_COD+BP_COD", date(2024, 6, 1), 140.0)]
-              + [("DIABP_COD+BP_COD", date(2024, 6, 1), 90.0)]),
-    "bp_141": (DOB_60, [DX] + [("SYSBP_COD+BP_COD", date(2024, 6, 1), 141.0)]
-               + [("DIABP_COD+BP_COD", date(2024, 6, 1), 80.0)]),
-    # SMOK005 (SMOK1_REG via the hypertension register)
-    "smoker": (DOB_60, [HYP, ("LSMOK_COD", date(2024, 6, 1), None)]),
-    "never": (DOB_60, [HYP, ("NSMOK_COD", date(2024, 6, 1), None)]),
-    "smoker_new_ltc": (DOB_60, [("HYP_COD", date(2025, 1, 1), None)]
-                       + [("LSMOK_COD", date(2024, 6, 1), None)]),
-    # DEP004: latest episode in the last 15 months (after 2023-12-31)
-    "dep_old": (DOB_60, [("DEPR_COD", date(2023, 12, 31), None)]),
-    "dep_new": (DOB_60, [("DEPR_COD", date(2024, 1, 1), None)]),
-    "dep_3m": (DOB_60, [("DEPR_COD", date(2025, 1, 1), None)]),
-    # MH021
-    "mh_remission": (DOB_60, [("MH_COD", date(2010, 1, 1), None)]
-                     + [("MHREM_COD+MH_COD", date(2020, 1, 1), None)]),
-    "mh_nothing": (DOB_60, [("MH_COD", date(2010, 1, 1), None)]),
-    "mh_pcadec": (DOB_60, [("MH_COD", date(2010, 1, 1), None)]
-                  + [("MHPCADEC_COD", date(2024, 6, 1), None)]),
-}  # fmt: skip
-
-CASES = [
-    ("statin_in", "DM022", "achieved", None),  # statin 2024-10-01, inside 6 months
-    ("statin_out", "DM022", "not_achieved", None),  # 2024-09-30 is not after PPED - 6 months
-    ("age_40", "DM022", "achieved", None),
-    ("age_39", "DM022", "excluded", "PAT_AGEU39"),
-    ("xstat", "DM022", "pca", "XSTAT"),  # statin-only: a contraindication is a PCA
-    ("statindec_in", "DM022", "pca", "STATINDEC"),
-    ("statindec_out", "DM022", "not_achieved", None),
-    ("txstat_out", "DM022", "not_achieved", None),  # expiring CI outside the 12 months
-    ("intolerant", "DM022", "not_achieved", None),  # no intolerance route in 2024/25
-    ("chd_statin", "DM022", "excluded", "CVDHIST"),
-    ("statin_in", "DM023", "excluded", "CVDNOHIST"),
-    ("chd_statin", "DM023", "achieved", None),
-    ("chd_none", "DM023", "not_achieved", None),
-    ("chd_xstat", "DM023", "pca", "XSTAT"),
-    ("bp_85", "DM033", "achieved", None),  # 85 years old: DM033 has no age limit
-    ("bp_141", "DM033", "not_achieved", None),
-    ("smoker", "SMOK005", "not_achieved", None),  # support clusters missing: nobody achieves
-    ("never", "SMOK005", "excluded", "CSMOK"),
-    ("smoker_new_ltc", "SMOK005", "pca", "DIAG1_DAT"),  # condition diagnosed in 3 months
-    ("dep_old", "DEP004", "excluded", "DEPR_DAT2"),
-    ("dep_new", "DEP004", "not_achieved", None),
-    ("dep_3m", "DEP004", "pca", "DIAG1_DAT"),
-    ("mh_remission", "MH021", "excluded", "MHREM_DAT"),
-    ("mh_nothing", "MH021", "not_achieved", None),
-    ("mh_pcadec", "MH021", "pca", "PHCSMIPCA"),
-]
+# ---- manual indicators -----------------------------------------------------------------------
+# Patient-level cases of the 2024/25 rules: rulesets/qof-2024-25/cases/ (tests/test_cases.py).
 
 
-@pytest.fixture(scope="module")
-def outcomes(ruleset) -> dict[tuple[str, str], dict]:
-    frame = api.patient_outcomes(extract_of(ruleset, PEOPLE), ruleset)
-    return {(r["patient_id"], r["indicator"]): r for r in frame.to_dicts()}
-
-
-@pytest.mark.parametrize(("pid", "indicator", "status", "reason"), CASES)
-def test_patient_outcomes(outcomes, pid, indicator, status, reason) -> None:
-    row = outcomes.get((pid, indicator))
-    assert row is not None, f"{pid} has no {indicator} row"
-    assert (row["status"], row["reason"]) == (status, reason), row
-
-
-def test_manual_and_rule_less_indicators_have_no_patients(outcomes, ruleset) -> None:
-    assert not any(ind in {"QI013", "CAN004", "COPD014"} for _, ind in outcomes)
+def test_manual_indicators_have_no_patients(ruleset) -> None:
+    """Declared (manual) indicators are never computed from an extract: no patient has a row
+    for them, and asking for one by name is a usage error."""
+    frame = api.patient_outcomes(extract_of(ruleset, _diabetics(1)), ruleset)
+    indicators = set(frame["indicator"].to_list())
+    assert "DM022" in indicators  # the diabetic has rows for the computed indicators
+    assert not indicators & set(MANUAL)
     with pytest.raises(UsageError, match="declared"):
         api.patient_outcomes(extract_of(ruleset, {}), ruleset, indicators=["QI013"])
 
@@ -454,136 +360,3 @@ def test_format_mistakes_are_one_line_errors(tmp_path, manifest, files, message)
     with pytest.raises(RulesetError, match=r".*") as caught:
         api.load_ruleset(_child(tmp_path, manifest, files))
     assert message in str(caught.value) and "\n" not in str(caught.value)
-
-
-# ---- AST008 (income-protected, achievement still computed) ---------------------------------
-# Rules (qof-rule-logic.md §3.3; 2023/24 AST008 fields): asthma register (unresolved AST_COD,
-# asthma drug in the 12 months to ACHV, aged 6+), then 1 aged over 19 -> excluded PAT_AGEO19;
-# 2 smoking status after PPED - 12 months (from 2024-04-01) -> achieved; 3 ASTPCAPU in the year ->
-# pca; ... 9 registered in the last 3 months -> pca; else not achieved. PPED 2025-03-31.
-
-ASTHMA = [("AST_COD", date(2020, 5, 1), None), ("ASTTRT_COD", date(2024, 10, 1), None)]
-
-
-def _ast008(ruleset: Ruleset, people: dict[str, tuple[date, list]]) -> dict[str, tuple]:
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["AST008"])
-    return {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
-
-
-def test_ast008_patient_cases(ruleset) -> None:
-    teen = date(2010, 6, 1)  # 14 on 2025-03-31
-    people = {
-        "status_in_year": (teen, [*ASTHMA, ("LSMOK_COD", date(2024, 4, 1), None)]),
-        "status_day_before": (teen, [*ASTHMA, ("LSMOK_COD", date(2024, 3, 31), None)]),
-        # 20th birthday the day after the achievement date / on it
-        "age_19": (date(2005, 4, 1), [*ASTHMA, ("EXSMOK_COD", date(2024, 9, 1), None)]),
-        "age_20": (date(2005, 3, 31), [*ASTHMA, ("EXSMOK_COD", date(2024, 9, 1), None)]),
-        "achiever_with_pca": (
-            teen,
-            [
-                *ASTHMA,
-                ("LSMOK_COD", date(2024, 9, 1), None),
-                ("ASTPCAPU_COD", date(2024, 9, 2), None),
-            ],
-        ),
-        "unsuitable": (teen, [*ASTHMA, ("ASTPCAPU_COD", date(2024, 9, 2), None)]),
-        "no_drug": (teen, [("AST_COD", date(2020, 5, 1), None)]),
-    }
-    got = _ast008(ruleset, people)
-    assert got["status_in_year"] == ("achieved", None)
-    assert got["status_day_before"] == ("not_achieved", None)
-    assert got["age_19"] == ("achieved", None)
-    assert got["age_20"] == ("excluded", "PAT_AGEO19")
-    assert got["achiever_with_pca"] == ("achieved", None)
-    assert got["unsuitable"] == ("pca", "ASTPCAPU")
-    assert "no_drug" not in got  # not on the asthma register
-
-
-def test_ast011_patient_cases(ruleset) -> None:
-    """AST011: 1 earliest asthma diagnosis before 2023-04-01 -> excluded DIAG_DAT23; 2 objective
-    test (SPIR_COD/FENO_COD: no public codes, so never here) -> achieved; 3 ASTPCAPU, 4 ASTPCADEC
-    in the year -> pca; 5 diagnosed after PPED - 3 months (from 2025-01-01) -> pca DIAG1_DAT;
-    6 registered in the last 3 months -> pca REG1_DAT3; else not achieved."""
-    adult = date(1980, 1, 1)
-    drug = ("ASTTRT_COD", date(2024, 10, 1), None)
-    people = {
-        "dx_day_before_cutoff": (adult, [("AST_COD", date(2023, 3, 31), None), drug]),
-        "dx_on_cutoff": (adult, [("AST_COD", date(2023, 4, 1), None), drug]),
-        "unsuitable": (
-            adult,
-            [("AST_COD", date(2023, 6, 1), None), drug, ("ASTPCAPU_COD", date(2024, 4, 1), None)],
-        ),
-        "new_dx_3m": (adult, [("AST_COD", date(2025, 1, 1), None), drug]),
-        "dx_before_3m": (adult, [("AST_COD", date(2024, 12, 31), None), drug]),
-    }
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["AST011"])
-    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
-    assert got["dx_day_before_cutoff"] == ("excluded", "DIAG_DAT23")
-    assert got["dx_on_cutoff"] == ("not_achieved", None)
-    assert got["unsuitable"] == ("pca", "ASTPCAPU")
-    assert got["new_dx_3m"] == ("pca", "DIAG1_DAT")
-    assert got["dx_before_3m"] == ("not_achieved", None)
-
-
-def test_copd014_without_a_breathlessness_grade_is_excluded(ruleset) -> None:
-    """COPD014 rule 1: no MRC grade >= 3 in the year -> excluded MRC1 (MRC_COD has no public
-    codes, so every COPD patient is excluded here until it is imported)."""
-    people = {"copd": (date(1950, 1, 1), [("COPD_COD", date(2015, 1, 1), None)])}
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["COPD014"])
-    assert [(r["status"], r["reason"]) for r in rows.to_dicts()] == [("excluded", "MRC1")]
-
-
-def test_copd014_referral_after_grade_3(ruleset) -> None:
-    """COPD014: grade 3 in the year then a rehabilitation referral -> achieved; a referral
-    before the grade -> not achieved; rehabilitation attended before the grade -> excluded."""
-    copd = ("COPD_COD", date(2015, 1, 1), None)
-    mrc = ("MRC_COD", date(2024, 6, 1), 3.0)
-    people = {
-        "referred": (date(1950, 1, 1), [copd, mrc, ("PULRHBREF_COD", date(2024, 6, 1), None)]),
-        "referred_before": (
-            date(1950, 1, 1),
-            [copd, mrc, ("PULRHBREF_COD", date(2024, 5, 31), None)],
-        ),
-        "attended": (date(1950, 1, 1), [copd, mrc, ("PULRHBATT_COD", date(2020, 1, 1), None)]),
-    }
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["COPD014"])
-    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
-    assert got == {
-        "referred": ("achieved", None),
-        "referred_before": ("not_achieved", None),
-        "attended": ("excluded", "PULRHBATT"),
-    }
-
-
-def test_can004_review_within_12_months_of_diagnosis(ruleset) -> None:
-    """CAN004: diagnosis 2024-01-10, review 2025-01-10 (12 months) -> achieved; diagnosis 2023-03-31
-    (24 months before PPED) -> excluded CAN_DAT24M. Skips until CAN_COD is imported."""
-    people = {
-        "reviewed": (
-            date(1950, 1, 1),
-            [("CAN_COD", date(2024, 1, 10), None), ("CANRVW_COD", date(2025, 1, 10), None)],
-        ),
-        "old_dx": (date(1950, 1, 1), [("CAN_COD", date(2023, 3, 31), None)]),
-    }
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["CAN004"])
-    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
-    assert got == {"reviewed": ("achieved", None), "old_dx": ("excluded", "CAN_DAT24M")}
-
-
-def test_can005_support_information_within_93_days(ruleset) -> None:
-    """CAN005: diagnosis 2024-06-01, support information on day 93 (2024-09-02) -> achieved, on
-    day 94 -> not achieved; diagnosis 2023-12-31 (15 months before PPED) -> excluded CANDAT15M.
-    Skips until CAN_COD is imported."""
-    dx = ("CAN_COD", date(2024, 6, 1), None)
-    people = {
-        "day_93": (date(1950, 1, 1), [dx, ("CANSUP_COD", date(2024, 9, 2), None)]),
-        "day_94": (date(1950, 1, 1), [dx, ("CANSUP_COD", date(2024, 9, 3), None)]),
-        "old_dx": (date(1950, 1, 1), [("CAN_COD", date(2023, 12, 31), None)]),
-    }
-    rows = api.patient_outcomes(extract_of(ruleset, people), ruleset, indicators=["CAN005"])
-    got = {r["patient_id"]: (r["status"], r["reason"]) for r in rows.to_dicts()}
-    assert got == {
-        "day_93": ("achieved", None),
-        "day_94": ("not_achieved", None),
-        "old_dx": ("excluded", "CANDAT15M"),
-    }

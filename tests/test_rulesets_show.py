@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qofcli import api
+from qofcli import api, casetest
 from qofcli.cli import app
-from qofcli.ruleset.explain import field_words
+from qofcli.ruleset.cases import load_cases, read_case_file
+from qofcli.ruleset.explain import explain, field_words
 
 RULESET = "qof-2025-26"
 runner = CliRunner()
@@ -128,3 +129,67 @@ def test_reference_pages_in_docs_are_current(tmp_path: Path) -> None:
     stale = {p.name: p.read_text() for p in committed.glob("*.md")}
     assert sorted(stale) == sorted(fresh), "pages added or removed: regenerate docs/rulesets"
     assert [n for n in fresh if fresh[n] != stale[n]] == [], "stale pages: regenerate"
+
+
+# ---- how many patient cases test an item ---------------------------------------------------
+
+
+def _shown_cases(ruleset_id: str, item: str) -> dict:
+    result = run("rulesets", "show", ruleset_id, item, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["cases"]
+
+
+def test_cases_own_and_inherited_per_file() -> None:
+    """qof-2025-26 inherits DM020 and its cases from qof-2026-27, re-dated, and adds DM_REG
+    cases of its own that expect DM020: both files are counted, the parent's as inherited."""
+    rs = api.load_ruleset(RULESET)
+    expecting = [c for c in load_cases(rs).cases if "DM020" in c.expect]
+    shown = _shown_cases(RULESET, "DM020")
+    per_file = {Path(c.file).parent.parent.name + "/cases/" + Path(c.file).name for c in expecting}
+    assert shown["count"] == len(expecting) == sum(f["count"] for f in shown["files"])
+    assert {f["file"] for f in shown["files"]} == per_file
+    parent = [f for f in shown["files"] if f["file"] == "qof-2026-27/cases/DM020.yaml"]
+    assert parent and parent[0]["inherited"] and shown["inherited"] >= parent[0]["count"]
+    assert shown["own"] + shown["inherited"] == shown["count"]
+    text = run("rulesets", "show", RULESET, "DM020").stdout
+    assert f"cases: {shown['count']}: " in text
+    assert "in qof-2026-27/cases/DM020.yaml (inherited)" in text
+
+
+def test_cases_of_the_2024_25_indicators() -> None:
+    """The 2024/25 cases converted from Python: DM022 has 10 of its own, none inherited (its
+    2025/26 successor DM034's cases do not apply); CAN004's 2 need CAN_COD (no codes)."""
+    dm022 = _shown_cases("qof-2024-25", "DM022")
+    assert (dm022["count"], dm022["own"], dm022["inherited"], dm022["skipped"]) == (10, 10, 0, 0)
+    can004 = _shown_cases("qof-2024-25", "CAN004")
+    assert (can004["count"], can004["skipped"]) == (2, 2)
+    text = run("rulesets", "show", "qof-2024-25", "CAN004").stdout
+    assert "cases: 2 in qof-2024-25/cases/CAN004.yaml; 2 skipped" in text
+    assert _shown_cases("qof-2024-25", "QI013")["count"] == 0  # declared: no patients
+
+
+def test_register_cases_count_on_register_cases() -> None:
+    """A register is tested by cases expecting it on/off and by `on_register` cases over its
+    indicators: every case of qof-2025-26's DM_REG.yaml states one or the other."""
+    rs = api.load_ruleset(RULESET)
+    in_file = read_case_file(Path(rs.path) / "cases" / "DM_REG.yaml")
+    shown = _shown_cases(RULESET, "DM_REG")
+    own = next(f for f in shown["files"] if f["file"] == "qof-2025-26/cases/DM_REG.yaml")
+    assert own["count"] == len(in_file) and not own["inherited"]
+
+
+@pytest.mark.parametrize("ruleset_id", ["qof-2024-25", "qof-2026-27"])
+def test_skipped_cases_are_those_the_runner_skips(ruleset_id: str) -> None:
+    rs = api.load_ruleset(ruleset_id)
+    cases = load_cases(rs).cases
+    _, skipped = casetest.build_extract(cases, rs, casetest.CodePicker(rs))
+    for item in [*rs.indicators, *rs.registers]:
+        stating = [c for c in cases if item in c.expect]
+        counted = explain(rs, item, stating)["cases"]
+        assert counted["count"] == len(stating), item
+        assert counted["skipped"] == sum(c.id in skipped for c in stating), item
+
+
+def test_cases_not_counted_without_cases(ruleset) -> None:
+    assert explain(ruleset, "DM020")["cases"] is None

@@ -109,7 +109,10 @@ def show(
             raise UsageError("--markdown writes every item; drop the ITEM argument")
         write_reference_pages(rules, markdown)
         return
-    document = overview(rules) if item is None else explain(rules, item)
+    if item is None:
+        document = overview(rules)
+    else:
+        document = explain(rules, item, load_cases(rules).cases)
     if fmt is ShowFormat.json:
         typer.echo(json_text(document))
     elif item is None:
@@ -121,8 +124,9 @@ def show(
 def write_reference_pages(rules: Ruleset, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     pages = {"index.md": overview_markdown(overview(rules))}
+    cases = load_cases(rules).cases
     for item_id in [*rules.indicators, *rules.registers]:
-        pages[f"{item_id}.md"] = explanation_markdown(explain(rules, item_id))
+        pages[f"{item_id}.md"] = explanation_markdown(explain(rules, item_id, cases))
     for name, text in pages.items():
         write_atomic(folder / name, functools.partial(_write_bytes, text.encode()))
     stdout.print(f"wrote {len(pages)} pages to {folder}")

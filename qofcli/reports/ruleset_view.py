@@ -71,6 +71,7 @@ def _facts(item: dict[str, Any]) -> list[tuple[str, str]]:
             ("same-day resolved code", _same_day(item.get("same_day_resolution"))),
             ("confidence", item["confidence"]),
             ("file", item["file"]),
+            *_cases_fact(item),
         ]
     payment = item["payment"]
     if not item["prevalence_adjusted"]:
@@ -86,7 +87,24 @@ def _facts(item: dict[str, Any]) -> list[tuple[str, str]]:
         *([("earlier ids", aliases)] if aliases else []),
         ("confidence", item["confidence"]),
         ("file", item["file"]),
+        *_cases_fact(item),
     ]
+
+
+def _cases_fact(item: dict[str, Any]) -> list[tuple[str, str]]:
+    """``cases: 42 in qof-2026-27/cases/DM020.yaml`` or ``cases: 42: 40 in A, 2 in B``,
+    inherited files marked; nothing when the cases were not counted."""
+    cases = item.get("cases")
+    if cases is None:
+        return []
+    where = [
+        f"{f['count']} in {f['file']}" + (" (inherited)" if f["inherited"] else "")
+        for f in cases["files"]
+    ]
+    text = where[0] if len(where) == 1 else f"{cases['count']}: {', '.join(where)}"
+    if cases["skipped"]:
+        text += f"; {cases['skipped']} skipped (a cluster without codes)"
+    return [("cases", text if where else "none")]
 
 
 def _header_lines(item: dict[str, Any]) -> list[Text]:

@@ -3,19 +3,24 @@
 ``explain(ruleset, id)`` returns a JSON-ready dict: every step with its named conditions
 inlined, every field it reads in words ("latest IFCCHBAM_COD (6 codes, published) after
 PPED - 12 months"), every reason with its type and official description, thresholds, points,
-payment, confidence and source, and the file each piece was loaded from. Reports render it;
-nothing here prints.
+payment, confidence and source, the file each piece was loaded from, and how many patient
+cases (own and inherited, per case file) state its result. Reports render it; nothing here
+prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qofcli.errors import UsageError
 from qofcli.ruleset import model as m
+
+if TYPE_CHECKING:  # cases imports diff, which imports this module
+    from qofcli.ruleset.cases import Case
 
 _OPS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥", "eq": "="}
 _DATE_OPS = {
@@ -56,15 +61,22 @@ class _Collected:
                 self._reads("field", bound.ref.base)
 
 
-def explain(ruleset: m.Ruleset, item_id: str) -> dict[str, Any]:
-    """The resolved register or indicator ``item_id`` (an id or an alias)."""
+def explain(
+    ruleset: m.Ruleset, item_id: str, cases: Sequence[Case] | None = None
+) -> dict[str, Any]:
+    """The resolved register or indicator ``item_id`` (an id or an alias). `cases`: the
+    ruleset's patient cases (qofcli.ruleset.cases.load_cases), counted in "cases"; None leaves
+    "cases" null (not counted)."""
     indicator = _find_indicator(ruleset, item_id)
     if indicator is not None:
-        return _indicator(ruleset, indicator)
-    if item_id in ruleset.registers:
-        return _register(ruleset, ruleset.registers[item_id])
-    known = ", ".join([*ruleset.indicators, *ruleset.registers])
-    raise UsageError(f"{ruleset.id} has no indicator or register {item_id!r}; known: {known}")
+        found = _indicator(ruleset, indicator)
+    elif item_id in ruleset.registers:
+        found = _register(ruleset, ruleset.registers[item_id])
+    else:
+        known = ", ".join([*ruleset.indicators, *ruleset.registers])
+        raise UsageError(f"{ruleset.id} has no indicator or register {item_id!r}; known: {known}")
+    found["cases"] = None if cases is None else _case_counts(ruleset, found["id"], cases)
+    return found
 
 
 def overview(ruleset: m.Ruleset) -> dict[str, Any]:
@@ -88,6 +100,51 @@ def overview(ruleset: m.Ruleset) -> dict[str, Any]:
             for i in sorted(ruleset.indicators.values(), key=lambda i: (i.group, i.id))
         ],
     }
+
+
+def _case_counts(ruleset: m.Ruleset, item_id: str, cases: Sequence[Case]) -> dict[str, Any]:
+    """How many cases state the item's result (an indicator or register in `expect`; for a
+    register also `on_register` over its indicators), per case file, own or inherited, and how
+    many of them need a cluster shipped without codes (the runner skips those)."""
+    stating = [c for c in cases if _states(ruleset, c, item_id)]
+    own_folder = (Path(ruleset.path) / "cases").resolve() if ruleset.path else None
+    inherited_files = {c.file for c in stating if Path(c.file).resolve().parent != own_folder}
+    per_file = Counter(c.file for c in stating)
+    files: list[dict[str, Any]] = [
+        {"file": _file(ruleset, path), "count": count, "inherited": path in inherited_files}
+        for path, count in sorted(per_file.items(), key=lambda p: (p[0] in inherited_files, p))
+    ]
+    total = len(stating)
+    inherited = sum(per_file[path] for path in inherited_files)
+    skipped = sum(_needs_missing_cluster(ruleset, c) for c in stating)
+    return {
+        "count": total,
+        "own": total - inherited,
+        "inherited": inherited,
+        "skipped": skipped,
+        "files": files,
+    }
+
+
+def _states(ruleset: m.Ruleset, case: Case, item_id: str) -> bool:
+    if item_id in case.expect:
+        return True
+    if case.on_register is None or item_id not in ruleset.registers:
+        return False
+    indicators = (ruleset.indicators.get(i) for i in case.register_indicators)
+    return any(i is not None and i.register == item_id for i in indicators)
+
+
+def _needs_missing_cluster(ruleset: m.Ruleset, case: Case) -> bool:
+    def shipped(name: str) -> bool:
+        return name in ruleset.clusters and bool(ruleset.clusters[name].codes)
+
+    return any(
+        not any(shipped(name) for name in e.cluster.split("|"))
+        or not all(shipped(name) for name in e.also)
+        for e in case.events
+        if e.code is None
+    )
 
 
 def _find_indicator(ruleset: m.Ruleset, item_id: str) -> m.Indicator | None:
