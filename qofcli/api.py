@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
+from qofcli.batches import DEFAULT_BATCH_PATIENTS, Batch, OnBatch, plan_batches, run_in_batches
 from qofcli.engine.counts import Counts, combine, count
 from qofcli.engine.evaluate import (
     NOT_ACHIEVED,
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 combine_counts = combine
+T = TypeVar("T")
 
 PATIENT_COLUMNS = (
     "practice_code",
@@ -73,11 +76,19 @@ def score(
     rates: Rates | None = None,
     by: str = "practice",
     claims: Claims | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> Score:
     """Registers, prevalence, achievement, points and £ per practice, PCN (`by="pcn"`) or for
     all practices together (`by="all"`); `rates` defaults to the ruleset's [payment]; `claims`
-    supplies points of protected and manual indicators (`read_claims`)."""
-    return score_counts(counts(extract, ruleset, as_of), practices_of(extract), rates, by, claims)
+    supplies points of protected and manual indicators (`read_claims`). An extract of more than
+    `batch_patients` patients is counted in batches of whole practices (qofcli/batches.py)."""
+
+    def counted(part: Extract, _batch: Batch | None) -> Counts:
+        return counts(part, ruleset, as_of)
+
+    parts = _in_batches(extract, _cluster_codes(ruleset), batch_patients, counted, on_batch)
+    return score_counts(_combined(parts), practices_of(extract), rates, by, claims)
 
 
 def counts(extract: Extract, ruleset: Ruleset, as_of: date | None = None) -> Counts:
@@ -103,13 +114,24 @@ def score_counts(
 
 
 def worklist(
-    extract: Extract, ruleset: Ruleset, as_of: date | None = None, rates: Rates | None = None
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None = None,
+    rates: Rates | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> pl.DataFrame:
     """Patients ranked by the £ the practice gains if they achieve what they have not yet."""
-    evaluation = evaluate(extract, ruleset, as_of)
-    per_practice = score_per_practice(count(evaluation), practices_of(extract), rates)
-    missing = outcomes_from(evaluation, statuses=[NOT_ACHIEVED])
-    return rank_worklist(missing, per_practice.indicators)
+
+    def missing_and_counts(part: Extract, _batch: Batch | None) -> tuple[pl.DataFrame, Counts]:
+        evaluation = evaluate(part, ruleset, as_of)
+        return outcomes_from(evaluation, statuses=[NOT_ACHIEVED]), count(evaluation)
+
+    codes = _cluster_codes(ruleset)
+    parts = _in_batches(extract, codes, batch_patients, missing_and_counts, on_batch)
+    counted = _combined([c for _, c in parts])
+    per_practice = score_per_practice(counted, practices_of(extract), rates)
+    return rank_worklist(pl.concat([m for m, _ in parts]), per_practice.indicators)
 
 
 def patient_outcomes(
@@ -118,9 +140,16 @@ def patient_outcomes(
     as_of: date | None = None,
     indicators: Sequence[str] | None = None,
     statuses: Sequence[str] | None = None,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> pl.DataFrame:
     """One row per patient per indicator whose register they are on, with the deciding rule."""
-    return outcomes_from(evaluate(extract, ruleset, as_of), indicators, statuses)
+
+    def outcomes(part: Extract, _batch: Batch | None) -> pl.DataFrame:
+        return outcomes_from(evaluate(part, ruleset, as_of), indicators, statuses)
+
+    codes = _cluster_codes(ruleset)
+    return pl.concat(_in_batches(extract, codes, batch_patients, outcomes, on_batch))
 
 
 def compare(
@@ -130,20 +159,53 @@ def compare(
     as_of: date | None = None,
     by: str = "practice",
     patients: bool = False,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
 ) -> Comparison:
     """Score the extract under both rulesets (each with its own [payment]) and line them up;
     `patients=True` adds the patients whose status changes (it holds patient ids)."""
     structure: RulesetDiff = diff_rulesets(a, b)
-    evaluation_a, evaluation_b = evaluate_many(extract, [a, b], as_of)
+
+    def both(part: Extract, _batch: Batch | None) -> tuple[Counts, Counts, pl.DataFrame | None]:
+        evaluation_a, evaluation_b = evaluate_many(part, [a, b], as_of)
+        changes = None
+        if patients:
+            changes = status_changes(
+                outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
+            )
+        return count(evaluation_a), count(evaluation_b), changes
+
+    codes = _cluster_codes(a) | _cluster_codes(b)
+    parts = _in_batches(extract, codes, batch_patients, both, on_batch)
     practices = practices_of(extract)
-    score_a = roll_up(score_per_practice(count(evaluation_a), practices), by)
-    score_b = roll_up(score_per_practice(count(evaluation_b), practices), by)
-    changes = None
-    if patients:
-        changes = status_changes(
-            outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
-        )
+    score_a = roll_up(score_per_practice(_combined([p[0] for p in parts]), practices), by)
+    score_b = roll_up(score_per_practice(_combined([p[1] for p in parts]), practices), by)
+    changes = pl.concat([p[2] for p in parts if p[2] is not None]) if patients else None
     return compare_scores(score_a, score_b, structure, changes)
+
+
+def _in_batches(
+    extract: Extract,
+    codes: frozenset[str],
+    batch_patients: int,
+    work: Callable[[Extract, Batch | None], T],
+    on_batch: OnBatch | None,
+) -> list[T]:
+    """`work` on the whole extract, or on each batch of practices when it is too big
+    (`codes`: every code the work reads)."""
+    batches = plan_batches(extract, batch_patients)
+    if len(batches) <= 1:
+        return [work(extract, None)]
+    return run_in_batches(extract, batches, codes, work, on_batch)
+
+
+def _combined(parts: list[Counts]) -> Counts:
+    return parts[0] if len(parts) == 1 else combine(parts)
+
+
+def _cluster_codes(ruleset: Ruleset) -> frozenset[str]:
+    """Every code a rule of the ruleset can read."""
+    return frozenset(code for c in ruleset.clusters.values() for code in c.codes)
 
 
 def outcomes_from(
@@ -213,11 +275,7 @@ def open_extract(
     the full report is built only when there is an error to report."""
     checked = gate(path, mapping)
     if not checked.passed:
-        known = (
-            frozenset(code for c in ruleset.clusters.values() for code in c.codes)
-            if ruleset
-            else None
-        )
+        known = _cluster_codes(ruleset) if ruleset else None
         report = validate_extract(path, known_codes=known, mapping=mapping)
         if report.errors:
             raise InvalidExtract([p.line() for p in report.errors], str(path))

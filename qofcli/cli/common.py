@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from qofcli import api
+from qofcli.batches import Batch
 from qofcli.cli.app import stderr
 from qofcli.extract import Extract
 from qofcli.ruleset.catalogue import default_ruleset_id
@@ -34,3 +35,13 @@ def warn_if_wrong_year(extract: Extract, *rulesets: Ruleset) -> None:
     message = api.wrong_year_warning(extract, *rulesets)
     if message:
         stderr.print(message, style="yellow", highlight=False, soft_wrap=True, markup=False)
+
+
+def show_batch(batch: Batch, total: int) -> None:
+    """One line on stderr as each batch of a batched run starts: counts, never patient data."""
+    practices = len(batch.practices)
+    stderr.print(
+        f"batch {batch.number}/{total}: {practices:,} practice{'s' * (practices != 1)}, "
+        f"{batch.patients:,} patients",
+        highlight=False,
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.errors import UsageError
 from qofcli.ruleset import catalogue
 
@@ -66,6 +67,18 @@ ByOpt = Annotated[
 OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+]
+
+BatchOpt = Annotated[
+    int,
+    typer.Option(
+        "--batch-patients",
+        min=1,
+        help="An extract of more patients than this is scored in batches of whole practices "
+        "(memory bounded by the batch; a bigger practice is a batch alone). "
+        f"Default {DEFAULT_BATCH_PATIENTS:,}.",
+        show_default=False,
+    ),
 ]
 
 

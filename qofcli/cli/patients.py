@@ -8,9 +8,18 @@ from typing import Annotated
 import typer
 
 from qofcli import api
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
-from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, OutputOpt, RulesetOpt, parse_as_of
+from qofcli.cli.common import ruleset_and_extract, show_batch, warn_if_wrong_year
+from qofcli.cli.options import (
+    AsOfOpt,
+    BatchOpt,
+    ExtractArg,
+    MapOpt,
+    OutputOpt,
+    RulesetOpt,
+    parse_as_of,
+)
 from qofcli.cli.score import ListSizeOpt, PointValueOpt, PrevalenceOpt, echo, rates_from_options
 from qofcli.errors import UsageError
 from qofcli.reports.formats import Result, choose_format, write_result
@@ -61,6 +70,7 @@ def patients(
     point_value: PointValueOpt = None,
     list_size: ListSizeOpt = None,
     national_prevalence: PrevalenceOpt = None,
+    batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Explain every patient on each indicator's register: status, reason and deciding rule.
 
@@ -79,9 +89,11 @@ def patients(
     rates = rates_from_options(rules, point_value, list_size, national_prevalence)
     with progress(f"Evaluating {extract} with {rules.id}..."):
         if worklist:
-            frame = api.worklist(data, rules, when, rates)
+            frame = api.worklist(data, rules, when, rates, batch_patients, show_batch)
         else:
-            frame = api.patient_outcomes(data, rules, when, indicator, status)
+            frame = api.patient_outcomes(
+                data, rules, when, indicator, status, batch_patients, show_batch
+            )
     warn_if_wrong_year(data, rules)
     name = "worklist" if worklist else "patients"
     write_result(Result({name: frame}, main=name), chosen, output, echo)

@@ -12,10 +12,12 @@ from typing import Annotated
 import typer
 
 from qofcli import api
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
+from qofcli.cli.common import ruleset_and_extract, show_batch, warn_if_wrong_year
 from qofcli.cli.options import (
     AsOfOpt,
+    BatchOpt,
     By,
     ByOpt,
     ExtractArg,
@@ -158,6 +160,7 @@ def score(
     vaccination_baseline: BaselineOpt = None,
     engine: EngineOpt = Engine.local,
     master: MasterOpt = "local[*]",
+    batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Score an extract: registers, prevalence, achievement, points and £ for each practice.
 
@@ -182,7 +185,9 @@ def score(
                 raise UsageError("--map does not work with --engine spark yet; drop one of them")
             result = _spark_score(extract, rules, when, rates, by.value, claims, master)
         else:
-            result = api.score(data, rules, when, rates, by.value, claims)
+            result = api.score(
+                data, rules, when, rates, by.value, claims, batch_patients, on_batch=show_batch
+            )
     warn_if_wrong_year(data, rules)
     if chosen == ScoreFormat.table:
         render_score(result, stdout)

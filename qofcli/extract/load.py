@@ -49,6 +49,7 @@ class TableFile:
     path: Path
     files: tuple[Path, ...]
     mapping: TableMapping | None = None
+    hive_keys: tuple[str, ...] = ()  # parts in key=value folders: the keys are columns too
 
     @property
     def label(self) -> str:
@@ -64,7 +65,14 @@ class TableFile:
             lf = pl.scan_csv(self.path, infer_schema=False, with_column_names=_clean_header)
         else:
             # Partitions may carry columns we do not use; the contract ignores extra columns.
-            lf = pl.scan_parquet(list(self.files), hive_partitioning=False, extra_columns="ignore")
+            # Partition values are read as text, so codes keep their leading zeros.
+            lf = pl.scan_parquet(
+                list(self.files),
+                hive_partitioning=bool(self.hive_keys),
+                hive_schema=dict.fromkeys(self.hive_keys, pl.String) or None,
+                try_parse_hive_dates=False,
+                extra_columns="ignore",
+            )
         if self.mapping is None:
             return lf
         return self.mapping.apply(lf, lf.collect_schema())
@@ -128,13 +136,66 @@ def find_table(
     path = found[0]
     if not path.is_dir():
         return TableFile(table, path, (path,), mapped)
-    parts = (p for p in path.rglob("*.parquet") if p.is_file())
-    files = tuple(sorted(parts, key=lambda p: p.relative_to(path).as_posix()))
+    return _partitioned(table, path, mapped)
+
+
+def _partitioned(table: Table, folder: Path, mapped: TableMapping | None) -> TableFile:
+    """A table stored as a folder of Parquet parts, plain or in hive key=value folders."""
+    name, where = table.name, f"{folder}/"
+    files = tuple(sorted(p for p in folder.rglob("*.parquet") if p.is_file()))
     if not files:
         raise ExtractLayoutError(
-            name, str(path), "folder holds no .parquet files", "add the Parquet partitions"
+            name, where, "folder holds no .parquet files", "add the Parquet partitions"
         )
-    return TableFile(table, path, files, mapped)
+    if any(p.is_file() for p in folder.rglob("*.csv")):
+        raise ExtractLayoutError(
+            name,
+            where,
+            "folder mixes CSV files with its Parquet parts",
+            f"a table folder holds Parquet parts only; give CSV as one {name}.csv",
+        )
+    keys = {_hive_keys(p.relative_to(folder)) for p in files}
+    if len(keys) > 1:
+        raise ExtractLayoutError(
+            name,
+            where,
+            "parts sit in differently named key=value folders",
+            "partition every part by the same keys (e.g. practice_code=A81001/part-0.parquet)",
+        )
+    _check_parts(table, folder, files)
+    return TableFile(table, folder, files, mapped, keys.pop())
+
+
+def _hive_keys(relative: Path) -> tuple[str, ...]:
+    return tuple(part.split("=", 1)[0] for part in relative.parent.parts if "=" in part)
+
+
+def _check_parts(table: Table, folder: Path, files: tuple[Path, ...]) -> None:
+    """Every part must hold the same contract columns: Polars reads all parts with the first
+    one's columns, so a column only some parts hold would be lost or fail late. (Parts whose
+    types differ are diagnosed when they fail to read.)"""
+    wanted = {c.name for c in table.columns}
+    seen: tuple[Path, set[str]] | None = None
+    for part in files:
+        try:
+            columns = wanted & set(pl.read_parquet_schema(part))
+        except (pl.exceptions.PolarsError, OSError):
+            return  # an unreadable part is reported when the table is opened
+        if seen is None:
+            seen = (part, columns)
+        elif columns != seen[1]:
+            first = seen[0]
+            if seen[1] - columns:
+                lacking, holding, missing = part, first, seen[1] - columns
+            else:
+                lacking, holding, missing = first, part, columns - seen[1]
+            lacks, holds = (p.relative_to(folder).as_posix() for p in (lacking, holding))
+            raise ExtractLayoutError(
+                table.name,
+                f"{folder}/",
+                f"part {lacks} has no column '{min(missing)}', which {holds} has",
+                "write every part with the same columns",
+            )
 
 
 def missing_table_error(folder: Path, table: Table) -> ExtractLayoutError:
