@@ -14,44 +14,18 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
+from run import RULESET, qof, synth  # benchmarks/run.py, beside this script
 
-from qofcli.ruleset.catalogue import default_ruleset_id
-
-RULESET = default_ruleset_id()
 LETTERS = "ABCDEFGHJKLMNPQRSTVWXY"  # one ODS-like region letter per part
 
 
-def qof(*args: str) -> list[str]:
-    return [sys.executable, "-m", "qofcli", *args]
-
-
 def synth_part(folder: Path, seed: int, patients: int, practices: int, events: float) -> None:
-    subprocess.run(
-        qof(
-            "synth",
-            "--ruleset",
-            RULESET,
-            "--out",
-            str(folder),
-            "--patients",
-            str(patients),
-            "--practices",
-            str(practices),
-            "--seed",
-            str(seed),
-            "--events-per-patient",
-            str(events),
-            "--format",
-            "parquet",
-        ),
-        check=True,
-    )
+    synth(folder, patients, practices, seed, events)
 
 
 def rewrite_part(part: Path, out: Path, k: int) -> None:

@@ -121,31 +121,25 @@ def has_diff() -> bool:
     return done.returncode == 0
 
 
+def synth(folder: Path, patients: int, practices: int, seed: int, events: float) -> None:
+    """`qof synth` of the benchmark ruleset into `folder` (Parquet)."""
+    arguments = {
+        "--ruleset": RULESET,
+        "--out": str(folder),
+        "--patients": str(patients),
+        "--practices": str(practices),
+        "--seed": str(seed),
+        "--events-per-patient": str(events),
+        "--format": "parquet",
+    }
+    subprocess.run(qof("synth", *(x for pair in arguments.items() for x in pair)), check=True)
+
+
 def ensure_extract(folder: Path, patients: int, events_per_patient: float) -> float:
     if (folder / "events.parquet").exists():
         return 0.0
-    practices = max(1, patients // 10_000)
     start = time.perf_counter()
-    subprocess.run(
-        qof(
-            "synth",
-            "--ruleset",
-            RULESET,
-            "--out",
-            str(folder),
-            "--patients",
-            str(patients),
-            "--practices",
-            str(practices),
-            "--seed",
-            "1",
-            "--events-per-patient",
-            str(events_per_patient),
-            "--format",
-            "parquet",
-        ),
-        check=True,
-    )
+    synth(folder, patients, max(1, patients // 10_000), 1, events_per_patient)
     return time.perf_counter() - start
 
 
