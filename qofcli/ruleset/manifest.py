@@ -113,36 +113,46 @@ def _percent(value: Any, where: str) -> float:
 def apply_indicator_overrides(
     indicators: dict[str, m.Indicator], raw: dict[str, Any], where: Path
 ) -> None:
-    for indicator_id, changes in raw.items():
-        if indicator_id not in indicators:
-            raise RulesetError(f"{where}: indicator_overrides names unknown {indicator_id!r}")
-        at = f"{where}: indicator_overrides.{indicator_id}"
-        _check_override_keys(changes, INDICATOR_OVERRIDES, at)
-        if "prevalence_adjusted" in changes:
-            flag(changes, "prevalence_adjusted", True, at)
-        if "payment" in changes:
-            payment_kind(changes, m.PAYMENTS, at)
-        indicators[indicator_id] = replace(indicators[indicator_id], **changes)
+    """`[indicator_overrides.ID]`: points, thresholds and payment of an inherited indicator."""
+    for indicator_id, changes, at in _overrides(indicators, raw, where, "indicator"):
+        indicators[indicator_id] = replace(
+            indicators[indicator_id], **_checked(changes, INDICATOR_OVERRIDES, m.PAYMENTS, at)
+        )
 
 
 def apply_register_overrides(
     registers: dict[str, m.Register], raw: dict[str, Any], where: Path
 ) -> None:
     """`[register_overrides.ID]`: register points and how they are paid, without a copy."""
-    for register_id, changes in raw.items():
-        if register_id not in registers:
-            raise RulesetError(f"{where}: register_overrides names unknown {register_id!r}")
-        at = f"{where}: register_overrides.{register_id}"
-        _check_override_keys(changes, REGISTER_OVERRIDES, at)
+    for register_id, changes, at in _overrides(registers, raw, where, "register"):
+        changes = _checked(changes, REGISTER_OVERRIDES, REGISTER_PAYMENTS, at)
         if "points" in changes:
             changes = {**changes, "points": non_negative(changes["points"], f"{at}: points")}
-        if "prevalence_adjusted" in changes:
-            flag(changes, "prevalence_adjusted", True, at)
-        if "payment" in changes:
-            payment_kind(changes, REGISTER_PAYMENTS, at)
         if "same_day_resolution" in changes:
             same_day_resolution(changes, at)
         registers[register_id] = replace(registers[register_id], **changes)
+
+
+def _overrides(
+    items: dict[str, Any], raw: dict[str, Any], where: Path, kind: str
+) -> list[tuple[str, Any, str]]:
+    """(id, changes, where) of each `[<kind>_overrides.ID]` table, its id checked."""
+    out = []
+    for item_id, changes in raw.items():
+        if item_id not in items:
+            raise RulesetError(f"{where}: {kind}_overrides names unknown {item_id!r}")
+        out.append((item_id, changes, f"{where}: {kind}_overrides.{item_id}"))
+    return out
+
+
+def _checked(changes: Any, allowed: frozenset[str], payments: Any, where: str) -> dict[str, Any]:
+    """The changes of one override table, with the keys and values every override shares."""
+    _check_override_keys(changes, allowed, where)
+    if "prevalence_adjusted" in changes:
+        flag(changes, "prevalence_adjusted", True, where)
+    if "payment" in changes:
+        payment_kind(changes, payments, where)
+    return dict(changes)
 
 
 def _check_override_keys(changes: Any, allowed: frozenset[str], where: str) -> None:
