@@ -2,8 +2,9 @@
 
 QOF is computed per practice (national figures enter as ruleset data), so a practice's patients
 and events are all one task needs. Events get their patient's practice_code by a join, both
-sides are co-grouped on practice_code, and each group goes through Arrow to `qofcli.api.score`
-(and `qofcli.api.patient_outcomes` on request): no rule is implemented twice.
+sides are co-grouped on practice_code, and each group goes through Arrow to one
+`qofcli.api.evaluate`, scored from its counts (and explained patient by patient on request):
+no rule is implemented twice.
 
 The ruleset, rates and claims are made on the driver and shipped to the executors pickled with
 the task, so a custom ruleset folder need not exist on the executors.
@@ -28,6 +29,7 @@ from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from qofcli import api
+from qofcli.engine.counts import count
 from qofcli.errors import ExtractError, QofError, RulesetError, UsageError
 from qofcli.extract import EVENTS, PATIENTS, PRACTICES, Extract, extract_from_frames
 from qofcli.ruleset.model import Ruleset
@@ -187,12 +189,14 @@ class _PracticeJob:
 
     def run(self, people: pa.Table, events: pa.Table) -> pa.Table:
         extract, code = self._extract(people, events)
-        result = api.score(
-            extract, self.ruleset, self.as_of, self.rates, "practice", self._claims(code)
+        # One evaluation serves the score and, on request, the patient outcomes.
+        evaluation = api.evaluate(extract, self.ruleset, self.as_of)
+        result = api.score_counts(
+            count(evaluation), api.practices_of(extract), self.rates, "practice", self._claims(code)
         )
         tables = {name: _local_frame(result, name) for name in PER_PRACTICE}
         if self.patients:
-            tables[PATIENTS_TABLE] = api.patient_outcomes(extract, self.ruleset, self.as_of)
+            tables[PATIENTS_TABLE] = api.outcomes_from(evaluation)
         return _tag(tables, to_arrow_schema(self.schema))
 
     def _extract(self, people: pa.Table, events: pa.Table) -> tuple[Extract, str]:
