@@ -12,29 +12,39 @@ by position (a scatter), never joined.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+import operator
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
 
-from qofcli.engine.dates import RunDates, ref_expr
+from qofcli.engine.dates import RunDates, shift, shift_expr
 from qofcli.engine.events import VALUED, EventRows, matched_for, read_events
 from qofcli.engine.plan import (
     Plan,
     cluster_keys,
-    cluster_name,
-    direction,
+    cluster_names,
     plan_fields,
     preference,
-    rank_expr,
+    ranked_cids,
 )
 from qofcli.engine.summaries import (
-    KeySpec,
+    EMPTY,
+    NO_DAY,
+    DayPick,
+    Records,
     Window,
+    common_day,
     constant_window,
-    decode_value,
-    long_key_column,
-    summarise,
+    date_series,
+    day_array,
+    day_number,
+    distinct_days,
+    extreme_day,
+    pick_on_day,
+    split_by_cluster,
+    value_series,
 )
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
@@ -42,6 +52,7 @@ from qofcli.ruleset.checks import field_stages
 
 PID = "pid"
 AGE = "AGE"
+_D = TypeVar("_D")
 
 
 def value_column(field: str) -> str:
@@ -90,15 +101,6 @@ def _age_on(birth: pl.Expr, dates: RunDates) -> pl.Expr:
     return (pl.lit(day.year) - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Records of some clusters inside one window: fields that share it share the work."""
-
-    id: int
-    clusters: tuple[str, ...]
-    bounds: tuple[m.Bound, ...]
-
-
 def field_frame(
     extract: Extract,
     ruleset: m.Ruleset,
@@ -106,379 +108,200 @@ def field_frame(
     people: pl.LazyFrame,
     events: EventRows | None = None,
 ) -> pl.DataFrame:
-    """One row per patient with at least one field: FIELD (date), and FIELD.value and
-    FIELD.cluster for the fields whose value or cluster a rule reads. `events`: the records
-    read once for several rulesets (`read_events`), else read here."""
-    empty = pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
+    """One row per patient, in PID order: FIELD (date), and FIELD.value and FIELD.cluster for
+    the fields whose value or cluster a rule reads. `events`: the records read once for
+    several rulesets (`read_events`), else read here."""
     if not ruleset.fields:
-        return empty
+        return pl.DataFrame({PID: []}, schema={PID: pl.UInt32})
     plan = plan_fields(ruleset, dates)
     if events is None:
         events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
     pids = population_ids(extract, dates)
-    matched = matched_for(events, ruleset, dates, pids, plan.clusters)
+    matched = matched_for(events, ruleset, dates, pids, plan.clusters).collect()
     del events  # read here (one ruleset): free the event rows before the fields are built
-    summary, records, *days = pl.collect_all(
-        [
-            summarise(matched, plan.windows, plan.keys, plan.window_cids, plan.key_cids),
-            matched.filter(pl.col("cid").is_in(plan.record_cids)),
-            *(_day_field(matched, f, plan, dates) for f in plan.day_fields),
-        ],
-        engine="streaming",
-    )
+    records = split_by_cluster(matched, len(plan.clusters), plan.valued_cids)
     del matched
-    patients = people.select(pl.len()).collect().item()
-    parts = summary.partition_by("cid", "w", as_dict=True)
-    del summary  # the partitions hold the same rows: keep one copy in memory
-    wide = _summary_fields(parts, plan, patients)
-    for day in days:
-        wide = scatter_into(wide, day)
-    wide = _day_dependent_fields(plan, ruleset, wide)
-    wide = _same_day_fields(parts, plan, wide)
-    del parts
-    builtins = sorted(
-        {b.ref.base for f in plan.record_fields for b in f.bounds} & set(m.BUILTIN_DATE_FIELDS)
-    )
-    if builtins:
-        # Windows relative to the registration date read it beside the fields.
-        wide = wide.hstack(people.select(*builtins).collect())
-    return _record_fields(records, plan, ruleset, dates, wide).drop(builtins)
-
-
-def scatter_into(wide: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
-    """Add the columns of a frame keyed by PID to `wide`, whose row i is patient i: a scatter
-    by position, no hash join."""
-    ids = columns[PID]
-    return wide.hstack(
-        [
-            _dense(columns[name], ids, wide.height).alias(name)
-            for name in columns.columns
-            if name != PID
-        ]
-    )
-
-
-def _day_column(field: str, key: str, extreme: str) -> str:
-    return f"{field}.{extreme}.{key}"
-
-
-def _day_field(matched: pl.LazyFrame, field: m.Field, plan: Plan, dates: RunDates) -> pl.LazyFrame:
-    """The latest (or earliest) day in the window on which every cluster of the field has a
-    record, with each cluster's lowest and highest value that day: one group-by per day."""
-    window = constant_window(field.bounds, dates) or Window()
-    keys = cluster_keys(field)
-    cids = [plan.cids[k] for k in keys]
-    of_cluster = {k: pl.col("cid") == plan.cids[k] for k in keys}
-    per_day = (
-        matched.filter(pl.col("cid").is_in(cids) & window.mask())
-        .with_columns(
-            pl.when(of_cluster[k]).then(pl.col("value")).alias(f"v{i}") for i, k in enumerate(keys)
-        )
-        .group_by(PID, "date")
-        .agg(
-            *(of_cluster[k].any().alias(f"h{i}") for i, k in enumerate(keys)),
-            *(pl.col(f"v{i}").min().alias(f"lo{i}") for i in range(len(keys))),
-            *(pl.col(f"v{i}").max().alias(f"hi{i}") for i in range(len(keys))),
-        )
-        .filter(pl.all_horizontal(pl.col(f"h{i}") for i in range(len(keys))))
-    )
-    pick = "max_by" if field.find == "latest" else "min_by"
-    columns = [
-        getattr(pl.col(f"{side}{i}"), pick)("date").alias(_day_column(field.name, k, side))
-        for i, k in enumerate(keys)
-        for side in ("lo", "hi")
-    ]
-    date = pl.col("date").max() if field.find == "latest" else pl.col("date").min()
-    return per_day.group_by(PID).agg(date.alias(field.name), *columns)
-
-
-def _day_dependent_fields(plan: Plan, ruleset: m.Ruleset, wide: pl.DataFrame) -> pl.DataFrame:
-    """Fields on the day of an `all_clusters` field, read from its per-cluster extremes: the
-    lowest (or highest) value over the field's clusters; ties go to `prefer`, then listing.
-    Every cluster of the anchor has a record on its day, so the first in that order is the
-    field's cluster when no record that day has a value."""
+    builder = _Fields(plan, records, people.select(pl.len()).collect().item())
+    for field, window in plan.summary_fields:
+        builder.add(field, *builder.reduced(field, window, field.find == "latest"))
+    for field in plan.day_fields:
+        builder.add_day_field(field, dates)
     for field in plan.day_dependent_fields:
-        anchor = ruleset.fields[field.bounds[0].ref.base]
-        side = "hi" if field.value == "highest" else "lo"
+        builder.add_day_dependent(field, ruleset.fields[field.bounds[0].ref.base])
+    for field in plan.same_day_fields:
+        builder.add_same_day(field)
+    builder.keep_records(plan.record_cids)
+    builder.add_record_fields(ruleset, dates, people)
+    return builder.frame()
+
+
+class _Fields:
+    """The field columns of a ruleset, built one field at a time from its clusters' records;
+    the days of fields that later windows refer to are read back from their columns."""
+
+    def __init__(self, plan: Plan, records: list[Records], patients: int) -> None:
+        self.plan = plan
+        self.records = records
+        self.patients = patients
+        self.names = cluster_names(plan)
+        self.columns: dict[str, pl.Series] = {}
+        self.days: dict[str, np.ndarray] = {}
+        self._extremes: dict[tuple[object, ...], pl.Series] = {}
+
+    def frame(self) -> pl.DataFrame:
+        ids = pl.int_range(0, self.patients, dtype=pl.UInt32, eager=True).alias(PID)
+        return pl.DataFrame([ids, *self.columns.values()])
+
+    def day_of(self, name: str) -> np.ndarray:
+        """A field's (or built-in date's) days, NO_DAY for none."""
+        if name not in self.days:
+            self.days[name] = day_array(self.columns[name])
+        return self.days[name]
+
+    def keep_records(self, cids: list[int]) -> None:
+        """Free the records no later field reads."""
+        kept = set(cids)
+        self.records = [r if i in kept else EMPTY for i, r in enumerate(self.records)]
+
+    def reduced(
+        self, field: m.Field, window: Window, latest: bool
+    ) -> tuple[pl.Series, DayPick | None]:
+        """The field's dates in a fixed window and, if read, its record of each day. Fields
+        of the same clusters, window and direction share one date column."""
+        cids = tuple(sorted(self.plan.cids[k] for k in cluster_keys(field)))
+        key = (cids, window, latest)
+        shared = self._extremes.get(key)
+        if shared is not None and not self._read(field):
+            return shared, None
+        if shared is None:
+            days = extreme_day([self.records[c] for c in cids], window, latest, self.patients)
+        else:
+            days = day_array(shared)
+        picked = self._picked(field, days, {c: self.records[c] for c in cids})
+        if shared is None:
+            shared = self._extremes[key] = date_series(field.name, days)
+        return shared, picked
+
+    def _read(self, field: m.Field) -> bool:
+        return field.name in self.plan.needs_value or field.name in self.plan.needs_cluster
+
+    def _picked(self, field: m.Field, days: np.ndarray, rows: dict[int, Records]) -> DayPick | None:
+        """The record of each patient's day (same-day ties: rulesets/README.md), if read."""
+        if not self._read(field):
+            return None
+        ranked = ranked_cids(field, self.plan)
+        highest = field.value == "highest"
+        return pick_on_day([rows[c] for c in ranked], ranked, days, bool(field.prefer), highest)
+
+    def add(self, field: m.Field, dates: pl.Series, picked: DayPick | None) -> None:
+        self.columns[field.name] = dates.alias(field.name)
+        if picked is None:
+            return
+        if field.name in self.plan.needs_value:
+            name = value_column(field.name)
+            self.columns[name] = value_series(name, picked.best, picked.none)
+        if field.name in self.plan.needs_cluster:
+            name = cluster_column(field.name)
+            self.columns[name] = picked.cluster_series(name, self.names)
+
+    def add_day_field(self, field: m.Field, dates: RunDates) -> None:
+        """The latest (or earliest) day in the window on which every cluster of the field has
+        a record (its window may use named dates only)."""
+        window = constant_window(field.bounds, dates) or Window()
+        rows = [self.records[self.plan.cids[k]].inside(window) for k in cluster_keys(field)]
+        days = common_day(rows, field.find == "latest", self.patients)
+        self.add(field, date_series(field.name, days), None)
+
+    def add_day_dependent(self, field: m.Field, anchor: m.Field) -> None:
+        """A field on the day of an `all_clusters` field: the lowest (or highest) value of its
+        clusters that day; ties go to `prefer`, then listing. Every cluster of the anchor has a
+        record on its day, so the first in that order is the field's cluster when no record
+        that day has a value."""
         suffix = VALUED if anchor.with_value else ""
         ordered = sorted(field.clusters, key=lambda c: preference(field, c))
-        values = [pl.col(_day_column(anchor.name, c + suffix, side)) for c in ordered]
-        best = pl.max_horizontal(values) if side == "hi" else pl.min_horizontal(values)
-        cluster: Any = pl.when(best.is_null()).then(pl.lit(ordered[0]))
-        for name, value in zip(ordered, values, strict=True):
-            cluster = cluster.when(value == best).then(pl.lit(name))
-        on_day = pl.col(anchor.name).is_not_null()
-        wide = wide.with_columns(
-            pl.col(anchor.name).alias(field.name),
-            best.alias(value_column(field.name)),
-            pl.when(on_day).then(cluster.otherwise(None)).alias(cluster_column(field.name)),
+        cids = [self.plan.cids[c + suffix] for c in ordered]
+        days = self.day_of(anchor.name)
+        rows = [self.records[c] for c in cids]
+        picked = pick_on_day(rows, cids, days, False, field.value == "highest")
+        self.add(field, self.columns[anchor.name], picked)
+
+    def add_same_day(self, field: m.Field) -> None:
+        """A field on the day of an anchor field whose clusters cover its own (see
+        plan._reducible_same_day): its own last record counts only if it is on that day."""
+        dates, picked = self.reduced(field, Window(), latest=True)
+        days = day_array(dates)
+        off = days != self.day_of(field.bounds[0].ref.base)
+        days = np.where(off, NO_DAY, days).astype(np.int32)
+        self.add(field, date_series(field.name, days), picked and picked.without(off))
+
+    def add_record_fields(self, ruleset: m.Ruleset, dates: RunDates, people: pl.LazyFrame) -> None:
+        """Fields whose windows depend on other fields, stage by stage over the records of
+        their clusters inside their windows."""
+        pending = {f.name for f in self.plan.record_fields}
+        builtins = sorted(
+            {b.ref.base for f in self.plan.record_fields for b in f.bounds}
+            & set(m.BUILTIN_DATE_FIELDS)
         )
-    day_columns = [c for f in plan.day_fields for c in wide.columns if c.startswith(f.name + ".")]
-    return wide.drop(day_columns)
+        if builtins:
+            # Windows relative to the registration date or birth read them beside the fields.
+            frame = people.select(*builtins).collect()
+            self.days |= {name: day_array(frame[name]) for name in builtins}
+        bounds = _Bounds(self.day_of, dates)
+        for stage in field_stages(ruleset):
+            for field in (f for f in stage if f.name in pending):
+                self._add_record_field(field, bounds)
+
+    def _add_record_field(self, field: m.Field, bounds: _Bounds) -> None:
+        rows = {
+            self.plan.cids[k]: bounds.inside(self.records[self.plan.cids[k]], field.bounds)
+            for k in cluster_keys(field)
+        }
+        latest = field.find != "earliest"
+        days = extreme_day(list(rows.values()), Window(), latest, self.patients)
+        picked = None if field.find == "count" else self._picked(field, days, rows)
+        self.add(field, date_series(field.name, days), picked)
+        if field.find == "count":
+            # Its value: the number of distinct days with a record in its window.
+            name = value_column(field.name)
+            self.columns[name] = distinct_days(name, list(rows.values()), self.patients)
 
 
-def _summary_fields(parts: dict[Any, pl.DataFrame], plan: Plan, patients: int) -> pl.DataFrame:
-    """Fields with fixed windows, each reduced over its clusters' summary rows (`parts`: the
-    long summary partitioned by cluster and window).
+class _Bounds:
+    """Windows relative to other fields (or to named dates), checked record by record."""
 
-    Patient ids are dense (0..n-1), so each field's values are scattered into a full-length
-    column by id instead of joined: one frame of n rows, no hash join per field."""
-    columns: dict[str, pl.Series] = {}
-    groups: dict[tuple[tuple[str, ...], int], list[m.Field]] = {}
-    for field, window in plan.summary_fields:
-        groups.setdefault((tuple(sorted(cluster_keys(field))), window), []).append(field)
-    for (clusters, window), fields in groups.items():
-        frames = [
-            _in_window(parts[(plan.cids[c], window)], window, plan)
-            for c in clusters
-            if (plan.cids[c], window) in parts
-        ]
-        if not frames:
-            continue
-        rows = frames[0] if len(frames) == 1 else pl.concat(frames)
-        single = len(frames) == 1  # one row per patient already: no reduction needed
-        exprs = [e for f in fields for e in _field_aggregations(f, window, plan, single)]
-        values = rows.select(PID, *exprs) if single else rows.group_by(PID).agg(exprs)
-        values = _decoded(values, fields, window, plan)
-        for name in values.columns[1:]:
-            columns[name] = _dense(values[name], values[PID], patients)
-    for field, _window in plan.summary_fields:
-        if field.name not in columns:
-            columns[field.name] = pl.repeat(None, patients, dtype=pl.Date, eager=True)
-    ids = pl.int_range(0, patients, dtype=pl.UInt32, eager=True).alias(PID)
-    return pl.DataFrame([ids, *(s.alias(name) for name, s in columns.items())])
+    def __init__(self, day_of: Callable[[str], np.ndarray], dates: RunDates) -> None:
+        self.day_of = day_of
+        self.dates = dates
+
+    def inside(self, rows: Records, bounds: tuple[m.Bound, ...]) -> Records:
+        keep = np.ones(len(rows.day), dtype=bool)
+        for bound in bounds:
+            ref = bound.ref
+            if ref.base in self.dates.named:
+                day = day_number(shift(self.dates.named[ref.base], ref.offset))
+                keep &= compare_date(rows.day, bound.op, day)
+                continue
+            at = self.day_of(ref.base)[rows.pid]
+            if ref.offset is not None:
+                # Calendar offsets on the records' reference days, as conditions shift them.
+                days = date_series("day", at.copy()).to_frame()
+                at = day_array(days.select(shift_expr(pl.col("day"), ref.offset)).to_series())
+            keep &= (at != NO_DAY) & compare_date(rows.day, bound.op, at)
+        return rows.where(keep)
 
 
-def _in_window(part: pl.DataFrame, window: int, plan: Plan) -> pl.DataFrame:
-    """A (cluster, window) partition of the long summary under the names the field
-    aggregations read: f{window}, l{window} and the window's key columns."""
-    names = {"first": f"f{window}", "last": f"l{window}"}
-    names |= {long_key_column(s): s.column for s in plan.keys if s.window == window}
-    return part.select(PID, "cid", *(pl.col(old).alias(new) for old, new in names.items()))
+_DATE_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "after": operator.gt,
+    "on_or_after": operator.ge,
+    "before": operator.lt,
+    "on_or_before": operator.le,
+    "same_day": operator.eq,
+}
 
 
-def _dense(values: pl.Series, ids: pl.Series, patients: int) -> pl.Series:
-    """`values` placed at positions `ids` of an otherwise empty column of `patients` rows."""
-    column = pl.repeat(None, patients, dtype=values.dtype, eager=True)
-    return column.scatter(ids, values)
-
-
-def _field_aggregations(field: m.Field, window: int, plan: Plan, single: bool) -> list[pl.Expr]:
-    """The field's date, key and cluster from its clusters' summary rows: reduced per patient,
-    or taken as they are when a single cluster gives one row per patient."""
-    latest = field.find == "latest"
-
-    def extreme(column: str) -> pl.Expr:
-        if single:
-            return pl.col(column)
-        return pl.col(column).max() if latest else pl.col(column).min()
-
-    day = f"l{window}" if latest else f"f{window}"
-    exprs = [extreme(day).alias(field.name)]
-    if field.name in plan.needs_value or field.name in plan.needs_cluster:
-        key = KeySpec(window, direction(field), field.value).column
-        if field.prefer and not single:
-            # The preferred cluster's record of the chosen day wins, whatever its value.
-            rank = rank_expr(field, plan)
-            descending = [latest, False]
-            chosen = pl.col(key).sort_by([day, rank], descending=descending, nulls_last=True)
-            exprs.append(chosen.first().alias(f"{field.name}.key"))
-            best = pl.col("cid").sort_by([day, rank], descending=descending, nulls_last=True)
-            best = best.first()
-        else:
-            exprs.append(extreme(key).alias(f"{field.name}.key"))
-            # Equal records of several clusters: the one listed first (a stable choice).
-            best = (
-                pl.col("cid")
-                if single
-                else pl.col("cid")
-                .sort_by([key, rank_expr(field, plan)], descending=[latest, False], nulls_last=True)
-                .first()
-            )
-        if field.name in plan.needs_cluster:
-            exprs.append(best.alias(cluster_column(field.name)))
-    return exprs
-
-
-def _decoded(columns: pl.DataFrame, fields: list[m.Field], window: int, plan: Plan) -> pl.DataFrame:
-    extra = []
-    for field in fields:
-        key = f"{field.name}.key"
-        if field.name in plan.needs_value:
-            spec = KeySpec(window, direction(field), field.value)
-            extra.append(decode_value(pl.col(key), spec).alias(value_column(field.name)))
-        if field.name in plan.needs_cluster:
-            extra.append(cluster_name(cluster_column(field.name), plan))
-    out = columns.with_columns(extra)
-    return out.drop([c for c in out.columns if c.endswith(".key")])
-
-
-def _same_day_fields(
-    parts: dict[Any, pl.DataFrame], plan: Plan, wide: pl.DataFrame
-) -> pl.DataFrame:
-    """Fields on the day of an anchor field whose clusters cover theirs (see
-    `_reducible_same_day`): the field's own last record counts only if it is on that day."""
-    for field in plan.same_day_fields:
-        anchor = field.bounds[0].ref.base
-        as_latest = replace(field, find="latest", bounds=())
-        part = _summary_fields(parts, replace(plan, summary_fields=[(as_latest, 0)]), wide.height)
-        on_day = pl.col(field.name) == wide[anchor]
-        kept = part.drop(PID).select(pl.when(on_day).then(pl.all()).otherwise(None).name.keep())
-        wide = wide.hstack(kept)
-    return wide
-
-
-def _record_fields(
-    records: pl.DataFrame,
-    plan: Plan,
-    ruleset: m.Ruleset,
-    dates: RunDates,
-    wide: pl.DataFrame,
-) -> pl.DataFrame:
-    """Fields whose windows depend on other fields, stage by stage over the raw records of
-    their (few) clusters: the second, narrower pass."""
-    pending = {f.name for f in plan.record_fields}
-    for stage in field_stages(ruleset):
-        fields = [f for f in stage if f.name in pending]
-        if not fields:
-            continue
-        sources, source_of = _sources(fields)
-        rows = _stage_rows(records, sources, plan.clusters, wide, ruleset, dates)
-        extremes = rows.group_by(PID, "sid").agg(
-            pl.col("date").min().alias("first"),
-            pl.col("date").max().alias("last"),
-            pl.col("date").n_unique().cast(pl.Float64).alias("days"),
-        )
-        columns = _field_dates(extremes, fields, source_of)
-        for field in fields:
-            if field.find == "count":
-                columns = columns.join(_day_count(extremes, field, source_of), on=PID, how="left")
-            elif field.name in plan.needs_value or field.name in plan.needs_cluster:
-                detail = _record_detail(rows, extremes, field, source_of[field.name], plan)
-                columns = columns.join(detail, on=PID, how="left")
-        wide = scatter_into(wide, columns)
-    return wide
-
-
-def _sources(stage: list[m.Field]) -> tuple[list[_Source], dict[str, int]]:
-    by_key: dict[tuple[object, ...], _Source] = {}
-    source_of: dict[str, int] = {}
-    for field in stage:
-        key = (tuple(sorted(cluster_keys(field))), field.bounds)
-        if key not in by_key:
-            by_key[key] = _Source(len(by_key), key[0], field.bounds)
-        source_of[field.name] = by_key[key].id
-    return list(by_key.values()), source_of
-
-
-def _stage_rows(
-    records: pl.DataFrame,
-    sources: list[_Source],
-    clusters: list[str],
-    wide: pl.DataFrame,
-    ruleset: m.Ruleset,
-    dates: RunDates,
-) -> pl.DataFrame:
-    """Records of this stage's sources (one row per record and source) inside their windows."""
-    membership = pl.DataFrame(
-        [(clusters.index(c), s.id) for s in sources for c in s.clusters],
-        schema={"cid": pl.UInt16, "sid": pl.UInt16},
-        orient="row",
-    )
-    rows = records.join(membership, on="cid", how="inner")
-    needed = sorted(
-        {b.ref.base for s in sources for b in s.bounds if b.ref.base not in dates.named}
-    )
-    if needed:
-        rows = rows.hstack(wide.select(pl.col(needed).gather(rows[PID])))
-    columns = {name: name for name in rows.columns}
-    keep = pl.lit(True)
-    for source in sources:
-        if source.bounds:
-            inside = pl.all_horizontal(
-                compare_date(pl.col("date"), b.op, ref_expr(b.ref, dates, columns))
-                for b in source.bounds
-            ).fill_null(False)
-            keep = keep & ((pl.col("sid") != source.id) | inside)
-    return rows.filter(keep).select(PID, "sid", "date", "value", "cid")
-
-
-def _field_dates(
-    extremes: pl.DataFrame, stage: list[m.Field], source_of: dict[str, int]
-) -> pl.DataFrame:
-    """Each field's date: the first or last record date of its source."""
-    wide = extremes.pivot(on="sid", index=PID, values=["first", "last"])
-    pick = {"earliest": "first", "latest": "last", "count": "last"}
-    return wide.select(
-        PID,
-        *(
-            _column_or_null(wide, f"{pick[f.find]}_{source_of[f.name]}", pl.Date()).alias(f.name)
-            for f in stage
-        ),
-    )
-
-
-def _day_count(extremes: pl.DataFrame, field: m.Field, source_of: dict[str, int]) -> pl.DataFrame:
-    """A count field's value: the number of distinct days with a record in its window."""
-    return extremes.filter(pl.col("sid") == source_of[field.name]).select(
-        PID, pl.col("days").alias(value_column(field.name))
-    )
-
-
-def _column_or_null(frame: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
-    return pl.col(column) if column in frame.columns else pl.lit(None, dtype=dtype)
-
-
-def _record_detail(
-    rows: pl.DataFrame,
-    extremes: pl.DataFrame,
-    field: m.Field,
-    source: int,
-    plan: Plan,
-) -> pl.DataFrame:
-    """Value and cluster of the field's record; same-day ties by `prefer`, then lowest (or
-    highest) value."""
-    extreme = "last" if field.find == "latest" else "first"
-    on_day = rows.filter(pl.col("sid") == source).join(
-        extremes.filter(pl.col("sid") == source).select(PID, pl.col(extreme).alias("date")),
-        on=[PID, "date"],
-        how="inner",
-    )
-    ranked = on_day.with_columns(rank_expr(field, plan).alias("rank"))
-    # `prefer` puts its clusters before any value; without it the value decides and the
-    # listed order only breaks ties (rulesets/README.md, "Same-day ties").
-    highest = field.value == "highest"
-    by, descending = (
-        (["rank", "value"], [False, highest])
-        if field.prefer
-        else (["value", "rank"], [highest, False])
-    )
-    ordered = ranked.sort([PID, *by], descending=[False, *descending], nulls_last=True)
-    return (
-        ordered.group_by(PID, maintain_order=True)
-        .first()
-        .select(
-            PID,
-            pl.col("value").alias(value_column(field.name)),
-            cluster_name("cid", plan).alias(cluster_column(field.name)),
-        )
-    )
-
-
-def compare_date(value: pl.Expr, op: m.DateOp, ref: pl.Expr) -> pl.Expr:
-    """The date operators, shared by field windows and conditions."""
-    match op:
-        case "after":
-            return value > ref
-        case "on_or_after":
-            return value >= ref
-        case "before":
-            return value < ref
-        case "on_or_before":
-            return value <= ref
-        case "same_day":
-            return value == ref
-    raise AssertionError(op)
+def compare_date(value: _D, op: m.DateOp, ref: Any) -> _D:
+    """The date operators, shared by field windows (on day arrays) and conditions."""
+    return _DATE_OPS[op](value, ref)
 
 
 def patient_facts(

@@ -1,9 +1,10 @@
 """How each field of a ruleset is computed, decided before any event is read.
 
-Most fields read the per (patient, cluster) summary (summaries.py) in a window fixed by named
-dates; a field on the same day as another may read the same summary; `all_clusters` fields
-are reduced per (patient, day); fields whose window depends on another field read the raw
-records of their clusters in a later, narrower stage (facts.py). Cluster ids index
+Most fields reduce their clusters' records in a window fixed by named dates (summaries.py);
+a field on the same day as an unbounded latest field covering its codes is its own latest
+record, kept if on that day; `all_clusters` fields find the last day every cluster shares, and
+fields on their day read those clusters' values that day; fields whose window depends on
+another field are computed stage by stage after it (facts.py). Cluster ids index
 `Plan.clusters`, the cluster keys the ruleset reads.
 """
 
@@ -11,33 +12,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
-
 from qofcli.engine.dates import RunDates
 from qofcli.engine.events import VALUED, cluster_of
-from qofcli.engine.summaries import Direction, KeySpec, Window, constant_window
+from qofcli.engine.summaries import Window, constant_window
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import iter_atoms
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How each field is computed: from the per-cluster summary or from raw records."""
+    """How each field is computed, and which clusters' records and values are read."""
 
     clusters: list[str]
     cids: dict[str, int]
-    windows: list[Window]
-    keys: list[KeySpec]
-    summary_fields: list[tuple[m.Field, int]]  # field, window index
+    summary_fields: list[tuple[m.Field, Window]]  # windows fixed by named dates
     same_day_fields: list[m.Field]  # same day as an unbounded latest field covering its codes
     day_fields: list[m.Field]  # all_clusters: the latest/earliest day with every cluster
     day_dependent_fields: list[m.Field]  # same day as a day field, from its clusters
-    record_fields: list[m.Field]  # windows relative to other fields: read raw records
+    record_fields: list[m.Field]  # windows relative to other fields, stage by stage
     record_cids: list[int]
+    valued_cids: set[int]  # clusters whose values some field reads (or ranks by)
     needs_value: set[str]
     needs_cluster: set[str]
-    window_cids: list[list[int]]  # per window: the clusters whose first/last date a field reads
-    key_cids: dict[str, list[int]]  # per key column: the clusters whose key a field reads
 
 
 def cluster_keys(field: m.Field) -> tuple[str, ...]:
@@ -54,7 +50,6 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
     clusters = read_keys(ruleset)
     cids = {c: i for i, c in enumerate(clusters)}
     needs_value, needs_cluster = fields_read_for(ruleset)
-    windows = [Window()]
     summary_fields, same_day, record_fields, days, dependents = [], [], [], [], []
     for field in ruleset.fields.values():
         window = constant_window(field.bounds, dates)
@@ -66,46 +61,24 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
             # Distinct record days across clusters need the records themselves.
             record_fields.append(field)
         elif window is not None:
-            if window not in windows:
-                windows.append(window)
-            summary_fields.append((field, windows.index(window)))
+            summary_fields.append((field, window))
         elif _reducible_same_day(field, ruleset):
             same_day.append(field)
         else:
             record_fields.append(field)
-    # Same-day fields read their own latest record in the open window (facts.py).
-    uses = [(f, w, direction(f)) for f, w in summary_fields]
-    uses += [(f, 0, "latest") for f in same_day]
-    window_cids = [
-        sorted({cids[c] for f, w, _ in uses if w == i for c in cluster_keys(f)})
-        for i in range(len(windows))
-    ]
-    key_cids: dict[str, set[int]] = {}
-    for f, w, way in uses:
-        if f.name in needs_value or f.name in needs_cluster:
-            spec = KeySpec(w, way, f.value)
-            key_cids.setdefault(spec.column, set()).update(cids[c] for c in cluster_keys(f))
-    keys = {
-        KeySpec(w, way, f.value)
-        for f, w, way in uses
-        if f.name in needs_value or f.name in needs_cluster
-    }
-    record_cids = sorted({cids[c] for f in record_fields for c in cluster_keys(f)})
+    valued = [f for f in ruleset.fields.values() if f.name in needs_value | needs_cluster]
     return Plan(
         clusters,
         cids,
-        windows,
-        sorted(keys, key=lambda k: k.column),
         summary_fields,
         same_day,
         days,
         dependents,
         record_fields,
-        record_cids,
+        sorted({cids[c] for f in record_fields for c in cluster_keys(f)}),
+        {cids[c] for f in [*valued, *days] for c in cluster_keys(f)},
         needs_value,
         needs_cluster,
-        window_cids,
-        {column: sorted(found) for column, found in key_cids.items()},
     )
 
 
@@ -144,21 +117,15 @@ def preference(field: m.Field, cluster: str) -> tuple[int, int]:
     return rank, field.clusters.index(cluster)
 
 
-def rank_expr(field: m.Field, plan: Plan) -> pl.Expr:
-    """Each cluster id's place in the field's same-day preference (lower wins)."""
-    keys = cluster_keys(field)
-    ranks = {plan.cids[k]: preference(field, c) for k, c in zip(keys, field.clusters, strict=True)}
-    ordered = sorted(ranks, key=ranks.__getitem__)
-    return pl.col("cid").replace_strict(ordered, list(range(len(ordered))), return_dtype=pl.Int32)
+def ranked_cids(field: m.Field, plan: Plan) -> list[int]:
+    """The field's cluster ids in same-day preference order (the winner of a tie first)."""
+    pairs = zip(cluster_keys(field), field.clusters, strict=True)
+    return [plan.cids[key] for key, c in sorted(pairs, key=lambda p: preference(field, p[1]))]
 
 
-def cluster_name(column: str, plan: Plan) -> pl.Expr:
-    names = [cluster_of(key) for key in plan.clusters]
-    return (
-        pl.col(column)
-        .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
-        .alias(column)
-    )
+def cluster_names(plan: Plan) -> list[str]:
+    """Cluster names by cluster id."""
+    return [cluster_of(key) for key in plan.clusters]
 
 
 def fields_read_for(ruleset: m.Ruleset) -> tuple[set[str], set[str]]:
@@ -172,8 +139,3 @@ def fields_read_for(ruleset: m.Ruleset) -> tuple[set[str], set[str]]:
     values = {a.field for a in atoms if isinstance(a, m.ValueCompare)}
     kinds = {a.field for a in atoms if isinstance(a, m.ClusterIn)}
     return values, kinds
-
-
-def direction(field: m.Field) -> Direction:
-    """The summary column a field reads: a count reads the latest day, like a latest field."""
-    return "earliest" if field.find == "earliest" else "latest"

@@ -1,38 +1,40 @@
-"""Per (patient, cluster) summaries: the single pass over events that most fields are read from.
+"""Per-patient reductions over the records of each cluster: what every field is computed from.
 
-A field whose window is fixed by named dates only needs, per patient and cluster, the first and
-last record date inside that window, and for some fields the value on that date. All of that is
-a handful of plain min/max aggregations over one group-by, which Polars runs in its streaming
-engine without materialising the matched events.
+The matched records (pid, date, value, cid) are split once by cluster id (one stable radix
+sort); a field is then a reduction of its clusters' records into one entry per patient,
+NumPy's unbuffered `ufunc.at` into an array indexed by patient id (ids are dense, 0..n-1):
+the latest (or earliest) day inside a window, then the preferred value on that day. No hash
+group-by, no join, no Python loop over patients.
 
-Values ride along with dates in one sortable 128-bit integer ("key"): the day in the high 64
-bits and the value's IEEE-754 bits, mapped to an order-preserving integer, in the low 64, so
-`max(key)` is "the latest record, lowest value on that day" and the value decodes exactly (no
-rounding, no clipping). Values reaching the engine are finite (see facts.py).
+Days are int32 days since 1970 (NO_DAY for none). Values are compared as order-preserving
+int64s made from their IEEE-754 bits, so "the lowest value" is exact and decodes bit for bit;
+values reaching the engine are finite (see events.py), so NaN stands for "no value".
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from qofcli.engine.dates import RunDates, shift
 from qofcli.ruleset import model as m
 
 PID = "pid"
-_DAY = 2**64  # the value part fills the low 64 bits of a key
-_SIGN = 2**63  # shifts the signed order-preserving value into 0 .. 2**64 - 1
-# Finite values map strictly inside (0, 2**64 - 1), so these two never meet a real value.
-_NO_VALUE_LOW, _NO_VALUE_HIGH = 0, _DAY - 1
-_EPOCH_SHIFT = 200_000  # keeps keys positive for dates from the 1450s on
+NO_DAY = np.iinfo(np.int32).min
+_FAR = np.iinfo(np.int32).max
+_EPOCH = date(1970, 1, 1)
 _LOW_63 = 0x7FFF_FFFF_FFFF_FFFF
+# Finite values never map to the int64 extremes: the "no value" of lowest and highest picks.
+NO_LOWEST, NO_HIGHEST = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
-Direction = Literal["latest", "earliest"]
-Preference = Literal["lowest", "highest"]
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH).days
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,10 @@ class Window:
     low: date | None = None
     high: date | None = None
 
-    def mask(self) -> pl.Expr:
-        inside = pl.lit(True)
-        if self.low is not None:
-            inside = inside & (pl.col("date") >= pl.lit(self.low, dtype=pl.Date))
-        if self.high is not None:
-            inside = inside & (pl.col("date") <= pl.lit(self.high, dtype=pl.Date))
-        return inside
+    def bounds(self) -> tuple[int | None, int | None]:
+        low = None if self.low is None else day_number(self.low)
+        high = None if self.high is None else day_number(self.high)
+        return low, high
 
 
 def constant_window(bounds: tuple[m.Bound, ...], dates: RunDates) -> Window | None:
@@ -69,112 +68,199 @@ def constant_window(bounds: tuple[m.Bound, ...], dates: RunDates) -> Window | No
 
 
 @dataclass(frozen=True)
-class KeySpec:
-    """Which record a field wants: latest or earliest, and lowest or highest value that day."""
+class Records:
+    """Records of one cluster: patient id (intp), day (int32) and, if read, value (NaN: none)."""
 
-    window: int
-    direction: Direction
-    preference: Preference
+    pid: np.ndarray
+    day: np.ndarray
+    value: np.ndarray | None
 
-    @property
-    def column(self) -> str:
-        return f"k{self.window}_{self.direction}_{self.preference}"
+    def where(self, keep: np.ndarray) -> Records:
+        value = None if self.value is None else self.value[keep]
+        return Records(self.pid[keep], self.day[keep], value)
+
+    def inside(self, window: Window) -> Records:
+        low, high = window.bounds()
+        if low is None and high is None:
+            return self
+        keep = np.ones(len(self.day), dtype=bool)
+        if low is not None:
+            keep &= self.day >= low
+        if high is not None:
+            keep &= self.day <= high
+        return self.where(keep)
 
 
-def _flip(bits: np.ndarray) -> np.ndarray:
-    """IEEE-754 bits (as int64) <-> an int64 that sorts as the floats do; its own inverse."""
+EMPTY = Records(np.zeros(0, np.intp), np.zeros(0, np.int32), np.zeros(0, np.float64))
+
+
+def split_by_cluster(matched: pl.DataFrame, clusters: int, valued: set[int]) -> list[Records]:
+    """The matched records (pid, date, value, cid) of each cluster id, values only for the
+    clusters in `valued` (the rest are never read)."""
+    cid = matched["cid"].to_numpy()
+    order = np.argsort(cid, kind="stable")  # a radix sort on 16-bit ids
+    counts = np.bincount(cid, minlength=clusters)
+    ends = np.cumsum(counts)
+    pid = matched["pid"].to_numpy()
+    day = matched["date"].to_physical().to_numpy()
+    value = matched["value"].to_numpy() if valued else None
+    out = []
+    for index in range(clusters):
+        rows = order[ends[index] - counts[index] : ends[index]]
+        picked = value[rows] if value is not None and index in valued else None
+        out.append(Records(pid[rows].astype(np.intp), day[rows], picked))
+    return out
+
+
+def extreme_day(records: Sequence[Records], window: Window, latest: bool, n: int) -> np.ndarray:
+    """Each patient's latest (or earliest) record day inside the window, NO_DAY for none.
+
+    Only the far side of the window filters records; the near side cuts the result (the
+    latest record on or after a day is the latest record, if it is on or after that day)."""
+    low, high = window.bounds()
+    far = high if latest else low
+    out = np.full(n, NO_DAY if latest else _FAR, np.int32)
+    reduce = np.maximum if latest else np.minimum
+    for rows in records:
+        pid, day = rows.pid, rows.day
+        if far is not None:
+            keep = day <= far if latest else day >= far
+            pid, day = pid[keep], day[keep]
+        reduce.at(out, pid, day)
+    if latest:
+        if low is not None:
+            out[out < low] = NO_DAY
+    else:
+        out[out > (_FAR - 1 if high is None else high)] = NO_DAY
+    return out
+
+
+def ordered(values: np.ndarray) -> np.ndarray:
+    """IEEE-754 doubles as int64s that sort as the numbers do (-0.0 just below 0.0)."""
+    bits = values.view(np.int64)
     return bits ^ ((bits >> 63) & _LOW_63)
 
 
-def _ordered_bits(values: pl.Series) -> pl.Series:
-    return pl.Series(_flip(values.fill_null(0.0).to_numpy().view(np.int64)))
+def decoded(keys: np.ndarray, none: int) -> np.ndarray:
+    """The doubles of `ordered` keys, NaN where the key is `none`."""
+    values = ordered(keys.copy()).view(np.float64)
+    values[keys == none] = np.nan
+    return values
 
 
-def _float_from_ordered(ordered: pl.Series) -> pl.Series:
-    return pl.Series(_flip(ordered.fill_null(0).to_numpy().astype(np.int64)).view(np.float64))
+@dataclass(frozen=True)
+class DayPick:
+    """The chosen record of each patient's day: its value as an `ordered` key (`none`: no
+    value) and its cluster, as a position in `cids` (-1: no record)."""
+
+    best: np.ndarray
+    none: int
+    cids: np.ndarray
+    position: np.ndarray
+
+    def without(self, off: np.ndarray) -> DayPick:
+        best = np.where(off, self.none, self.best)
+        return DayPick(best, self.none, self.cids, np.where(off, -1, self.position))
+
+    def cluster_series(self, name: str, names: list[str]) -> pl.Series:
+        ids = pl.Series(np.where(self.position >= 0, self.cids[self.position], -1))
+        label = pl.lit(pl.Series(names, dtype=pl.String)).gather(ids.clip(0))
+        return pl.select(pl.when(ids >= 0).then(label)).to_series().alias(name)
 
 
-def _value_part(spec: KeySpec) -> pl.Expr:
-    """The value, encoded so that the preferred record of a day wins the max (latest) or the
-    min (earliest); records without a value lose any same-day tie to records with one."""
-    ordered = pl.col("value").map_batches(_ordered_bits, return_dtype=pl.Int64, is_elementwise=True)
-    part = ordered.cast(pl.Int128) + _SIGN
-    if _negated(spec):
-        part = (_DAY - 1) - part
-    missing = _NO_VALUE_LOW if spec.direction == "latest" else _NO_VALUE_HIGH
-    return pl.when(pl.col("value").is_null()).then(pl.lit(missing, pl.Int128)).otherwise(part)
+def pick_on_day(
+    ranked: Sequence[Records], cids: Sequence[int], days: np.ndarray, prefer: bool, highest: bool
+) -> DayPick:
+    """Each patient's record on `days[pid]` among clusters in same-day preference order
+    (`ranked`, their ids `cids`; records inside the day's window). With `prefer` the first
+    cluster with a record wins and its lowest (highest) value is taken; otherwise the lowest
+    (highest) value wins and equal values, or none, go to the first cluster."""
+    pids, ranks, values = [], [], []
+    for rank, rows in enumerate(ranked):
+        on = rows.day == days[rows.pid]
+        pids.append(rows.pid[on])
+        ranks.append(np.full(len(pids[-1]), rank, np.int32))
+        value = rows.value[on] if rows.value is not None else np.full(len(pids[-1]), np.nan)
+        values.append(value)
+    pid, position, value = (np.concatenate(a) for a in (pids, ranks, values))
+    none = NO_HIGHEST if highest else NO_LOWEST
+    key = np.where(np.isnan(value), none, ordered(value))
+    reduce = np.maximum if highest else np.minimum
+    best = np.full(len(days), none, np.int64)
+    chosen = np.full(len(days), len(ranked), np.int32)
+    if prefer:
+        np.minimum.at(chosen, pid, position)
+        mine = position == chosen[pid]
+        reduce.at(best, pid[mine], key[mine])
+    else:
+        reduce.at(best, pid, key)
+        mine = key == best[pid]
+        np.minimum.at(chosen, pid[mine], position[mine])
+    chosen[chosen == len(ranked)] = -1
+    return DayPick(best, none, np.array(cids, np.int32), chosen)
 
 
-def _negated(spec: KeySpec) -> bool:
-    return (spec.direction == "latest") == (spec.preference == "lowest")
+def distinct_days(name: str, records: Sequence[Records], n: int) -> pl.Series:
+    """The number of distinct record days per patient (as Float64, null for none)."""
+    pid = np.concatenate([r.pid for r in records]).astype(np.int64)
+    day = np.concatenate([r.day for r in records]).astype(np.int64) - NO_DAY
+    patient_days = np.unique((pid << 32) | day)
+    counts = np.bincount((patient_days >> 32).astype(np.intp), minlength=n).astype(np.float64)
+    counts[counts == 0] = np.nan
+    return pl.Series(name, counts, nan_to_null=True)
 
 
-def decode_value(key: pl.Expr, spec: KeySpec) -> pl.Expr:
-    """The value carried in a key, bit for bit (null when the chosen record had none)."""
-    part = key % _DAY
-    missing = _NO_VALUE_LOW if spec.direction == "latest" else _NO_VALUE_HIGH
-    unsigned = (_DAY - 1) - part if _negated(spec) else part
-    ordered = (unsigned - _SIGN).cast(pl.Int64)
-    value = ordered.map_batches(_float_from_ordered, return_dtype=pl.Float64)
-    return pl.when(key.is_null() | (part == missing)).then(None).otherwise(value)
+def common_day(records: Sequence[Records], latest: bool, n: int) -> np.ndarray:
+    """Each patient's latest (or earliest) day on which every one of `records` has a record,
+    NO_DAY for none. Repeatedly moves the candidate day to the earliest (latest) of the
+    clusters' last (first) days up to it; a patient is done when they all agree, so each
+    round only reads the records of patients whose clusters still disagree."""
+    sign = 1 if latest else -1  # earliest days are the latest of the negated days
+    rows = [(r.pid, r.day * np.int32(sign)) for r in records]
+    result = np.full(n, NO_DAY, np.int32)
+    active = np.ones(n, dtype=bool)
+    while rows and any(len(pid) for pid, _ in rows):
+        lasts = []
+        for pid, day in rows:
+            last = np.full(n, NO_DAY, np.int32)
+            np.maximum.at(last, pid, day)
+            lasts.append(last)
+        common = lasts[0].copy()
+        for last in lasts[1:]:
+            np.minimum(common, last, out=common)
+        agreed = np.ones(n, dtype=bool)
+        for last in lasts:
+            agreed &= last == common
+        agreed |= common == NO_DAY
+        done = active & agreed
+        result[done] = common[done]
+        active &= ~agreed
+        rows = [
+            (pid[keep], day[keep])
+            for pid, day in rows
+            for keep in [active[pid] & (day <= common[pid])]
+        ]
+    if not latest:
+        found = result != NO_DAY
+        result[found] = -result[found]
+    return result
 
 
-def long_key_column(spec: KeySpec) -> str:
-    """The key's column in the long summary, shared by every window of the same kind."""
-    return f"k_{spec.direction}_{spec.preference}"
-
-
-def summarise(
-    matched: pl.LazyFrame,
-    windows: list[Window],
-    keys: list[KeySpec],
-    window_cids: list[list[int]],
-    key_cids: dict[str, list[int]],
-) -> pl.LazyFrame:
-    """Group matched records (pid, date, value, cid) by patient, cluster and window ("w"): the
-    first and last date inside the window, and the extreme key of each kind of KeySpec read
-    in it. Only the (cluster, window) pairs some field reads (plan.py) make rows, so a record
-    is repeated once per window of its cluster that holds it, not once per window."""
-    pairs = {(c, i) for i, cids in enumerate(window_cids) for c in cids}
-    pairs |= {(c, s.window) for s in keys for c in key_cids[s.column]}
-    ordered = sorted(pairs)
-    membership = pl.LazyFrame(
-        {
-            "cid": [c for c, _ in ordered],
-            "w": [w for _, w in ordered],
-            "low": [windows[w].low for _, w in ordered],
-            "high": [windows[w].high for _, w in ordered],
-        },
-        schema={"cid": pl.UInt16, "w": pl.UInt16, "low": pl.Date, "high": pl.Date},
+def date_series(name: str, days: np.ndarray) -> pl.Series:
+    """A Date column over `days` (int32, NO_DAY for none), which it takes over: the days
+    become its buffer, zero under the nulls."""
+    valid = days != NO_DAY
+    days *= valid
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pl.Series(
+        name, pa.Array.from_buffers(pa.date32(), len(days), [mask, pa.py_buffer(days)])
     )
-    inside = (pl.col("low").is_null() | (pl.col("date") >= pl.col("low"))) & (
-        pl.col("high").is_null() | (pl.col("date") <= pl.col("high"))
-    )
-    kinds: dict[str, list[KeySpec]] = {}
-    for spec in keys:
-        kinds.setdefault(long_key_column(spec), []).append(spec)
-    rows = matched.join(membership, on="cid", how="inner").filter(inside)
-    rows = rows.with_columns(
-        pl.when(pl.any_horizontal(_key_applies(s, key_cids) for s in specs))
-        .then(_key_value(specs[0]))
-        .otherwise(None)
-        .alias(column)
-        for column, specs in kinds.items()
-    )
-    return rows.group_by(PID, "cid", "w").agg(
-        pl.col("date").min().alias("first"),
-        pl.col("date").max().alias("last"),
-        *(
-            pl.col(column).max() if specs[0].direction == "latest" else pl.col(column).min()
-            for column, specs in kinds.items()
-        ),
-    )
 
 
-def _key_applies(spec: KeySpec, key_cids: dict[str, list[int]]) -> pl.Expr:
-    return (pl.col("w") == spec.window) & pl.col("cid").is_in(key_cids[spec.column])
+def value_series(name: str, keys: np.ndarray, none: int) -> pl.Series:
+    return pl.Series(name, decoded(keys, none), dtype=pl.Float64, nan_to_null=True)
 
 
-def _key_value(spec: KeySpec) -> pl.Expr:
-    day = (pl.col("date").cast(pl.Int128) + _EPOCH_SHIFT) * _DAY
-    return day + _value_part(spec)
+def day_array(column: pl.Series) -> np.ndarray:
+    """A Date column as days, NO_DAY for missing."""
+    return column.to_physical().fill_null(NO_DAY).to_numpy().astype(np.int32, copy=False)
