@@ -13,6 +13,7 @@ by position (a scatter), never joined.
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from qofcli.engine.dates import RunDates, shift, shift_expr
-from qofcli.engine.events import VALUED, EventRows, matched_for, read_events
+from qofcli.engine.events import EventRows, matched_for, read_events
 from qofcli.engine.plan import (
     Plan,
     cluster_keys,
@@ -119,9 +120,8 @@ def field_frame(
     pids = population_ids(extract, dates)
     matched = matched_for(events, ruleset, dates, pids, plan.clusters).collect()
     del events  # read here (one ruleset): free the event rows before the fields are built
-    records = split_by_cluster(matched, len(plan.clusters), plan.valued_cids)
+    builder = _Fields(plan, matched, people.select(pl.len()).collect().item())
     del matched
-    builder = _Fields(plan, records, people.select(pl.len()).collect().item())
     for field, window in plan.summary_fields:
         builder.add(field, *builder.reduced(field, window, field.find == "latest"))
     for field in plan.day_fields:
@@ -130,7 +130,6 @@ def field_frame(
         builder.add_day_dependent(field, ruleset.fields[field.bounds[0].ref.base])
     for field in plan.same_day_fields:
         builder.add_same_day(field)
-    builder.keep_records(plan.record_cids)
     builder.add_record_fields(ruleset, dates, people)
     return builder.frame()
 
@@ -139,9 +138,11 @@ class _Fields:
     """The field columns of a ruleset, built one field at a time from its clusters' records;
     the days of fields that later windows refer to are read back from their columns."""
 
-    def __init__(self, plan: Plan, records: list[Records], patients: int) -> None:
+    def __init__(self, plan: Plan, matched: pl.DataFrame, patients: int) -> None:
         self.plan = plan
-        self.records = records
+        self._readers = Counter(c for f in plan.fields() for c in plan.read_cids(f))
+        read = set(self._readers)
+        self.records = split_by_cluster(matched, len(plan.clusters), read, plan.valued_cids)
         self.patients = patients
         self.names = cluster_names(plan)
         self.columns: dict[str, pl.Series] = {}
@@ -158,10 +159,12 @@ class _Fields:
             self.days[name] = day_array(self.columns[name])
         return self.days[name]
 
-    def keep_records(self, cids: list[int]) -> None:
-        """Free the records no later field reads."""
-        kept = set(cids)
-        self.records = [r if i in kept else EMPTY for i, r in enumerate(self.records)]
+    def _read(self, field: m.Field) -> None:
+        """Free the records of the field's clusters that no later field reads."""
+        for cid in self.plan.read_cids(field):
+            self._readers[cid] -= 1
+            if not self._readers[cid]:
+                self.records[cid] = EMPTY
 
     def reduced(
         self, field: m.Field, window: Window, latest: bool
@@ -171,7 +174,7 @@ class _Fields:
         cids = tuple(sorted(self.plan.cids[k] for k in cluster_keys(field)))
         key = (cids, window, latest)
         shared = self._extremes.get(key)
-        if shared is not None and not self._read(field):
+        if shared is not None and not self._reads_record(field):
             return shared, None
         if shared is None:
             days = extreme_day([self.records[c] for c in cids], window, latest, self.patients)
@@ -182,18 +185,19 @@ class _Fields:
             shared = self._extremes[key] = date_series(field.name, days)
         return shared, picked
 
-    def _read(self, field: m.Field) -> bool:
+    def _reads_record(self, field: m.Field) -> bool:
         return field.name in self.plan.needs_value or field.name in self.plan.needs_cluster
 
     def _picked(self, field: m.Field, days: np.ndarray, rows: dict[int, Records]) -> DayPick | None:
         """The record of each patient's day (same-day ties: rulesets/README.md), if read."""
-        if not self._read(field):
+        if not self._reads_record(field):
             return None
         ranked = ranked_cids(field, self.plan)
         highest = field.value == "highest"
         return pick_on_day([rows[c] for c in ranked], ranked, days, bool(field.prefer), highest)
 
     def add(self, field: m.Field, dates: pl.Series, picked: DayPick | None) -> None:
+        self._read(field)
         self.columns[field.name] = dates.alias(field.name)
         if picked is None:
             return
@@ -217,9 +221,8 @@ class _Fields:
         clusters that day; ties go to `prefer`, then listing. Every cluster of the anchor has a
         record on its day, so the first in that order is the field's cluster when no record
         that day has a value."""
-        suffix = VALUED if anchor.with_value else ""
-        ordered = sorted(field.clusters, key=lambda c: preference(field, c))
-        cids = [self.plan.cids[c + suffix] for c in ordered]
+        by_cluster = dict(zip(field.clusters, self.plan.read_cids(field), strict=True))
+        cids = [by_cluster[c] for c in sorted(field.clusters, key=lambda c: preference(field, c))]
         days = self.day_of(anchor.name)
         rows = [self.records[c] for c in cids]
         picked = pick_on_day(rows, cids, days, False, field.value == "highest")
@@ -264,6 +267,7 @@ class _Fields:
             # Its value: the number of distinct days with a record in its window.
             name = value_column(field.name)
             self.columns[name] = distinct_days(name, list(rows.values()), self.patients)
+        del rows
 
 
 class _Bounds:

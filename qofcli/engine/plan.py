@@ -34,6 +34,22 @@ class Plan:
     valued_cids: set[int]  # clusters whose values some field reads (or ranks by)
     needs_value: set[str]
     needs_cluster: set[str]
+    day_keys: dict[str, tuple[str, ...]]  # day-dependent fields: the anchor's keys they read
+
+    def fields(self) -> list[m.Field]:
+        return [
+            *(f for f, _ in self.summary_fields),
+            *self.day_fields,
+            *self.day_dependent_fields,
+            *self.same_day_fields,
+            *self.record_fields,
+        ]
+
+    def read_cids(self, field: m.Field) -> list[int]:
+        """The cluster ids whose records the field reads (a field on the day of an
+        `all_clusters` field reads that field's records of its clusters)."""
+        keys = self.day_keys.get(field.name) or cluster_keys(field)
+        return [self.cids[k] for k in keys]
 
 
 def cluster_keys(field: m.Field) -> tuple[str, ...]:
@@ -79,7 +95,13 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
         {cids[c] for f in [*valued, *days] for c in cluster_keys(f)},
         needs_value,
         needs_cluster,
+        {f.name: _anchor_keys(f, ruleset.fields[f.bounds[0].ref.base]) for f in dependents},
     )
+
+
+def _anchor_keys(field: m.Field, anchor: m.Field) -> tuple[str, ...]:
+    """The field's clusters as its `all_clusters` anchor matched them."""
+    return tuple(c + VALUED if anchor.with_value else c for c in field.clusters)
 
 
 def _reducible_same_day(field: m.Field, ruleset: m.Ruleset) -> bool:

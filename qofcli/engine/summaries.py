@@ -19,7 +19,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from qofcli.engine.dates import RunDates, shift
 from qofcli.ruleset import model as m
@@ -94,9 +93,11 @@ class Records:
 EMPTY = Records(np.zeros(0, np.intp), np.zeros(0, np.int32), np.zeros(0, np.float64))
 
 
-def split_by_cluster(matched: pl.DataFrame, clusters: int, valued: set[int]) -> list[Records]:
-    """The matched records (pid, date, value, cid) of each cluster id, values only for the
-    clusters in `valued` (the rest are never read)."""
+def split_by_cluster(
+    matched: pl.DataFrame, clusters: int, read: set[int], valued: set[int]
+) -> list[Records]:
+    """The matched records (pid, date, value, cid) of each cluster id in `read`, with values
+    for the clusters in `valued` (the rest are never read)."""
     cid = matched["cid"].to_numpy()
     order = np.argsort(cid, kind="stable")  # a radix sort on 16-bit ids
     counts = np.bincount(cid, minlength=clusters)
@@ -106,6 +107,9 @@ def split_by_cluster(matched: pl.DataFrame, clusters: int, valued: set[int]) -> 
     value = matched["value"].to_numpy() if valued else None
     out = []
     for index in range(clusters):
+        if index not in read:
+            out.append(EMPTY)
+            continue
         rows = order[ends[index] - counts[index] : ends[index]]
         picked = value[rows] if value is not None and index in valued else None
         out.append(Records(pid[rows].astype(np.intp), day[rows], picked))
@@ -247,14 +251,11 @@ def common_day(records: Sequence[Records], latest: bool, n: int) -> np.ndarray:
 
 
 def date_series(name: str, days: np.ndarray) -> pl.Series:
-    """A Date column over `days` (int32, NO_DAY for none), which it takes over: the days
-    become its buffer, zero under the nulls."""
-    valid = days != NO_DAY
-    days *= valid
-    mask = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pl.Series(
-        name, pa.Array.from_buffers(pa.date32(), len(days), [mask, pa.py_buffer(days)])
-    )
+    """A Date column from days (NO_DAY for none). Polars allocates it, so the columns reuse
+    the memory of the freed events rather than add to it."""
+    column = pl.col(name)
+    frame = pl.Series(name, days, dtype=pl.Int32).to_frame()
+    return frame.select(pl.when(column != NO_DAY).then(column).cast(pl.Date)).to_series()
 
 
 def value_series(name: str, keys: np.ndarray, none: int) -> pl.Series:
