@@ -145,13 +145,6 @@ def ordered(values: np.ndarray) -> np.ndarray:
     return bits ^ ((bits >> 63) & _LOW_63)
 
 
-def decoded(keys: np.ndarray, none: int) -> np.ndarray:
-    """The doubles of `ordered` keys, NaN where the key is `none`."""
-    values = ordered(keys.copy()).view(np.float64)
-    values[keys == none] = np.nan
-    return values
-
-
 @dataclass(frozen=True)
 class DayPick:
     """The chosen record of each patient's day: its value as an `ordered` key (`none`: no
@@ -251,15 +244,17 @@ def common_day(records: Sequence[Records], latest: bool, n: int) -> np.ndarray:
 
 
 def date_series(name: str, days: np.ndarray) -> pl.Series:
-    """A Date column from days (NO_DAY for none). Polars allocates it, so the columns reuse
-    the memory of the freed events rather than add to it."""
+    """A Date column over days (NO_DAY for none), which it takes over (no copy)."""
     column = pl.col(name)
     frame = pl.Series(name, days, dtype=pl.Int32).to_frame()
     return frame.select(pl.when(column != NO_DAY).then(column).cast(pl.Date)).to_series()
 
 
 def value_series(name: str, keys: np.ndarray, none: int) -> pl.Series:
-    return pl.Series(name, decoded(keys, none), dtype=pl.Float64, nan_to_null=True)
+    """A Float64 column of the values of `ordered` keys, null where the key is `none`."""
+    values = ordered(keys).view(np.float64)  # `ordered` is its own inverse
+    frame = pl.DataFrame({"key": keys, "value": values})
+    return frame.select(pl.when(pl.col("key") != none).then("value").alias(name)).to_series()
 
 
 def day_array(column: pl.Series) -> np.ndarray:
