@@ -13,8 +13,10 @@ by position (a scatter), never joined.
 from __future__ import annotations
 
 import operator
+import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
@@ -122,8 +124,7 @@ def field_frame(
     del events  # read here (one ruleset): free the event rows before the fields are built
     builder = _Fields(plan, matched, people.select(pl.len()).collect().item())
     del matched
-    for field, window in plan.summary_fields:
-        builder.add(field, *builder.reduced(field, window, field.find == "latest"))
+    builder.add_summary_fields()
     for field in plan.day_fields:
         builder.add_day_field(field, dates)
     for field in plan.day_dependent_fields:
@@ -132,6 +133,9 @@ def field_frame(
         builder.add_same_day(field)
     builder.add_record_fields(ruleset, dates, people)
     return builder.frame()
+
+
+_Key = tuple[tuple[int, ...], Window, bool]  # cluster ids, window, latest
 
 
 class _Fields:
@@ -147,7 +151,8 @@ class _Fields:
         self.names = cluster_names(plan)
         self.columns: dict[str, pl.Series] = {}
         self.days: dict[str, np.ndarray] = {}
-        self._extremes: dict[tuple[object, ...], pl.Series] = {}
+        self._extremes: dict[_Key, pl.Series] = {}
+        self._lock = threading.Lock()
 
     def frame(self) -> pl.DataFrame:
         ids = pl.int_range(0, self.patients, dtype=pl.UInt32, eager=True).alias(PID)
@@ -161,18 +166,41 @@ class _Fields:
 
     def _read(self, field: m.Field) -> None:
         """Free the records of the field's clusters that no later field reads."""
-        for cid in self.plan.read_cids(field):
-            self._readers[cid] -= 1
-            if not self._readers[cid]:
-                self.records[cid] = EMPTY
+        with self._lock:
+            for cid in self.plan.read_cids(field):
+                self._readers[cid] -= 1
+                if not self._readers[cid]:
+                    self.records[cid] = EMPTY
+
+    def add_summary_fields(self) -> None:
+        """Fields with fixed windows, by groups sharing clusters, window and direction (and
+        so their dates), in as many threads as Polars uses: the NumPy reductions and Polars
+        release the GIL."""
+        groups: dict[_Key, list[tuple[m.Field, Window]]] = {}
+        for field, window in self.plan.summary_fields:
+            key = self._extreme_key(field, window, field.find == "latest")
+            groups.setdefault(key, []).append((field, window))
+        with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:
+            for columns in pool.map(self._summary_group, groups.values()):
+                self.columns |= columns
+
+    def _summary_group(self, fields: list[tuple[m.Field, Window]]) -> dict[str, pl.Series]:
+        columns: dict[str, pl.Series] = {}
+        for field, window in fields:
+            columns |= self._columns(field, *self.reduced(field, window, field.find == "latest"))
+            self._read(field)
+        return columns
+
+    def _extreme_key(self, field: m.Field, window: Window, latest: bool) -> _Key:
+        return tuple(sorted(self.plan.cids[k] for k in cluster_keys(field))), window, latest
 
     def reduced(
         self, field: m.Field, window: Window, latest: bool
     ) -> tuple[pl.Series, DayPick | None]:
         """The field's dates in a fixed window and, if read, its record of each day. Fields
         of the same clusters, window and direction share one date column."""
-        cids = tuple(sorted(self.plan.cids[k] for k in cluster_keys(field)))
-        key = (cids, window, latest)
+        key = self._extreme_key(field, window, latest)
+        cids = key[0]
         shared = self._extremes.get(key)
         if shared is not None and not self._reads_record(field):
             return shared, None
@@ -197,16 +225,20 @@ class _Fields:
         return pick_on_day([rows[c] for c in ranked], ranked, days, bool(field.prefer), highest)
 
     def add(self, field: m.Field, dates: pl.Series, picked: DayPick | None) -> None:
+        self.columns |= self._columns(field, dates, picked)
         self._read(field)
-        self.columns[field.name] = dates.alias(field.name)
-        if picked is None:
-            return
-        if field.name in self.plan.needs_value:
+
+    def _columns(
+        self, field: m.Field, dates: pl.Series, picked: DayPick | None
+    ) -> dict[str, pl.Series]:
+        columns = {field.name: dates.alias(field.name)}
+        if picked is not None and field.name in self.plan.needs_value:
             name = value_column(field.name)
-            self.columns[name] = value_series(name, picked.best, picked.none)
-        if field.name in self.plan.needs_cluster:
+            columns[name] = value_series(name, picked.best, picked.none)
+        if picked is not None and field.name in self.plan.needs_cluster:
             name = cluster_column(field.name)
-            self.columns[name] = picked.cluster_series(name, self.names)
+            columns[name] = picked.cluster_series(name, self.names)
+        return columns
 
     def add_day_field(self, field: m.Field, dates: RunDates) -> None:
         """The latest (or earliest) day in the window on which every cluster of the field has

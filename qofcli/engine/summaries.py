@@ -68,7 +68,8 @@ def constant_window(bounds: tuple[m.Bound, ...], dates: RunDates) -> Window | No
 
 @dataclass(frozen=True)
 class Records:
-    """Records of one cluster: patient id (intp), day (int32) and, if read, value (NaN: none)."""
+    """Records of one cluster: patient id (uint32), day (int32) and, if read, value (NaN:
+    none)."""
 
     pid: np.ndarray
     day: np.ndarray
@@ -90,7 +91,7 @@ class Records:
         return self.where(keep)
 
 
-EMPTY = Records(np.zeros(0, np.intp), np.zeros(0, np.int32), np.zeros(0, np.float64))
+EMPTY = Records(np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.float64))
 
 
 def split_by_cluster(
@@ -104,7 +105,7 @@ def split_by_cluster(
     ends = np.cumsum(counts)
     pid = matched["pid"].to_numpy()
     day = matched["date"].to_physical().to_numpy()
-    value = matched["value"].to_numpy() if valued else None
+    value = matched["value"].fill_null(np.nan).to_numpy() if valued else None
     out = []
     for index in range(clusters):
         if index not in read:
@@ -112,7 +113,7 @@ def split_by_cluster(
             continue
         rows = order[ends[index] - counts[index] : ends[index]]
         picked = value[rows] if value is not None and index in valued else None
-        out.append(Records(pid[rows].astype(np.intp), day[rows], picked))
+        out.append(Records(pid[rows], day[rows], picked))
     return out
 
 
