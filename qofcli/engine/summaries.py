@@ -98,22 +98,15 @@ def split_by_cluster(
     matched: pl.DataFrame, clusters: int, read: set[int], valued: set[int]
 ) -> list[Records]:
     """The matched records (pid, date, value, cid) of each cluster id in `read`, with values
-    for the clusters in `valued` (the rest are never read)."""
-    cid = matched["cid"].to_numpy()
-    order = np.argsort(cid, kind="stable")  # a radix sort on 16-bit ids
-    counts = np.bincount(cid, minlength=clusters)
-    ends = np.cumsum(counts)
-    pid = matched["pid"].to_numpy()
-    day = matched["date"].to_physical().to_numpy()
-    value = matched["value"].fill_null(np.nan).to_numpy() if valued else None
-    out = []
-    for index in range(clusters):
-        if index not in read:
-            out.append(EMPTY)
+    for the clusters in `valued` (the rest are never read). Polars partitions the rows in its
+    threads; the arrays are views of the parts."""
+    out = [EMPTY] * clusters
+    for part in matched.partition_by("cid", maintain_order=False):
+        cid = part["cid"][0]
+        if cid not in read:
             continue
-        rows = order[ends[index] - counts[index] : ends[index]]
-        picked = value[rows] if value is not None and index in valued else None
-        out.append(Records(pid[rows], day[rows], picked))
+        values = part["value"].fill_null(np.nan).to_numpy() if cid in valued else None
+        out[cid] = Records(part["pid"].to_numpy(), part["date"].to_physical().to_numpy(), values)
     return out
 
 
