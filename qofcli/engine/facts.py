@@ -2,12 +2,13 @@
 
 The ruleset's records come from the one read of the events (events.py: noise codes fall out
 there; non-finite values and values outside their cluster's plausible range become missing),
-and each field is computed as plan.py decided: reduced per (patient, cluster) in the streaming
-summary (summaries.py), per (patient, day) for `all_clusters` fields (e.g. a blood pressure
-with both a systolic and a diastolic value), or, for windows relative to another field (e.g.
-"first referral on or after the diagnosis date"), in a later, narrower stage over the raw
-records of their clusters. Patient ids are dense (0..n-1), so every field column is placed
-by position (a scatter), never joined.
+split once by cluster, and each field is computed as plan.py decided, by the reductions of
+summaries.py over its clusters' records: in a window of named dates, on the last day shared
+by all its clusters (`all_clusters`, e.g. a blood pressure with both a systolic and a
+diastolic value), on the day of another field, or, for windows relative to another field
+(e.g. "first referral on or after the diagnosis date"), stage by stage after that field.
+Patient ids are dense (0..n-1): every field column is an array indexed by patient, never a
+join. `split_by_cluster` is the one place that reads how matched records name their cluster.
 """
 
 from __future__ import annotations

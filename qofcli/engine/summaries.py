@@ -1,7 +1,7 @@
 """Per-patient reductions over the records of each cluster: what every field is computed from.
 
-The matched records (pid, date, value, cid) are split once by cluster id (one stable radix
-sort); a field is then a reduction of its clusters' records into one entry per patient,
+The matched records (pid, date, value, cid) are split once by cluster id (a Polars
+partition); a field is then a reduction of its clusters' records into one entry per patient,
 NumPy's unbuffered `ufunc.at` into an array indexed by patient id (ids are dense, 0..n-1):
 the latest (or earliest) day inside a window, then the preferred value on that day. No hash
 group-by, no join, no Python loop over patients.
