@@ -94,6 +94,43 @@ def test_all_clusters_latest_day_with_a_value_in_each(tmp_path: Path) -> None:
     assert got["IN_YEAR_DAY1"] == {"late_flag", "windowed"}
 
 
+def test_all_clusters_day_skips_days_with_one_cluster_only(tmp_path: Path) -> None:
+    """rulesets/README.md: `all_clusters` is the latest (earliest) day on which every listed
+    cluster has a record; a systolic without the other reading that day does not move it,
+    however many such days lie between (mini ruleset, PPSD 2024-04-01)."""
+    day4 = date(2025, 1, 1)
+    events = [
+        # "staggered": BP alone on DAY3, SYSBP alone on DAY2 and day4, both only on DAY1
+        ev("staggered", BP, DAY1, 70),
+        ev("staggered", SYSBP, DAY1, 120),
+        ev("staggered", SYSBP, DAY2, 125),
+        ev("staggered", BP, DAY3, 75),
+        ev("staggered", SYSBP, day4, 130),
+        # "late_pair": one cluster alone on DAY1 and DAY2, both on DAY3 (the earliest pair)
+        ev("late_pair", SYSBP, DAY1, 120),
+        ev("late_pair", BP, DAY2, 70),
+        ev("late_pair", BP, DAY3, 72),
+        ev("late_pair", SYSBP, DAY3, 118),
+    ]
+    assert date(2024, 4, 1).toordinal() + 214 == DAY3.toordinal()
+    probes = {
+        "PAIR_DAY1": "{date: PAIR, same_day: PPSD + 61 days}",
+        "PAIR_DAY3": "{date: PAIR, same_day: PPSD + 214 days}",
+        "FIRST_DAY1": "{date: PAIR_FIRST, same_day: PPSD + 61 days}",
+        "FIRST_DAY3": "{date: PAIR_FIRST, same_day: PPSD + 214 days}",
+        "SYS_120": "{value: PAIR_SYS, eq: 120}",
+        "SYS_118": "{value: PAIR_SYS, eq: 118}",
+    }
+    people = [person("staggered"), person("late_pair")]
+    got = run_probes(tmp_path, probes, people, events, PAIR_FIELDS.replace("DAY3", "PPED"))
+    assert got["PAIR_DAY1"] == {"staggered"}
+    assert got["PAIR_DAY3"] == {"late_pair"}
+    assert got["FIRST_DAY1"] == {"staggered"}
+    assert got["FIRST_DAY3"] == {"late_pair"}
+    assert got["SYS_120"] == {"staggered"}  # the systolic of the paired day, not a later one
+    assert got["SYS_118"] == {"late_pair"}
+
+
 def test_with_value_ignores_records_without_a_usable_value(tmp_path: Path) -> None:
     fields = "HBA1C_VALUED: {latest: IFCCHBAM_COD, with_value: true}"
     events = [
