@@ -121,7 +121,7 @@ def field_frame(
     if events is None:
         events = read_events(extract, [(ruleset, plan.clusters)], dates.achievement)
     pids = population_ids(extract, dates)
-    matched = matched_for(events, ruleset, dates, pids, plan.clusters).collect()
+    matched = matched_for(events, ruleset, dates, pids, plan.clusters).collect(engine="streaming")
     del events  # read here (one ruleset): free the event rows before the fields are built
     builder = _Fields(plan, matched, people.select(pl.len()).collect().item())
     del matched
