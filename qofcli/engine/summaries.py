@@ -238,10 +238,12 @@ def common_day(records: Sequence[Records], latest: bool, n: int) -> np.ndarray:
 
 
 def date_series(name: str, days: np.ndarray) -> pl.Series:
-    """A Date column over days (NO_DAY for none), which it takes over (no copy)."""
+    """A Date column from days (NO_DAY for none). `+ 0` has Polars write the days into its
+    own memory (it would otherwise keep the NumPy buffer): the columns then reuse the memory
+    the event rows and records freed there, instead of adding to the peak."""
     column = pl.col(name)
     frame = pl.Series(name, days, dtype=pl.Int32).to_frame()
-    return frame.select(pl.when(column != NO_DAY).then(column).cast(pl.Date)).to_series()
+    return frame.select(pl.when(column != NO_DAY).then(column + 0).cast(pl.Date)).to_series()
 
 
 def value_series(name: str, keys: np.ndarray, none: int) -> pl.Series:
