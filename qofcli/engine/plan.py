@@ -30,7 +30,6 @@ class Plan:
     day_fields: list[m.Field]  # all_clusters: the latest/earliest day with every cluster
     day_dependent_fields: list[m.Field]  # same day as a day field, from its clusters
     record_fields: list[m.Field]  # windows relative to other fields, stage by stage
-    record_cids: list[int]
     valued_cids: set[int]  # clusters whose values some field reads (or ranks by)
     needs_value: set[str]
     needs_cluster: set[str]
@@ -91,7 +90,6 @@ def plan_fields(ruleset: m.Ruleset, dates: RunDates) -> Plan:
         days,
         dependents,
         record_fields,
-        sorted({cids[c] for f in record_fields for c in cluster_keys(f)}),
         {cids[c] for f in [*valued, *days] for c in cluster_keys(f)},
         needs_value,
         needs_cluster,

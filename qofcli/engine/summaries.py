@@ -3,8 +3,8 @@
 The matched records (pid, date, value, cid) are split once by cluster id (a Polars
 partition); a field is then a reduction of its clusters' records into one entry per patient,
 NumPy's unbuffered `ufunc.at` into an array indexed by patient id (ids are dense, 0..n-1):
-the latest (or earliest) day inside a window, then the preferred value on that day. No hash
-group-by, no join, no Python loop over patients.
+the latest (or earliest) day inside a window, then the preferred value on that day. No
+group-by per field, no join, no Python loop over patients.
 
 Days are int32 days since 1970 (NO_DAY for none). Values are compared as order-preserving
 int64s made from their IEEE-754 bits, so "the lowest value" is exact and decodes bit for bit;
