@@ -99,15 +99,23 @@ def split_by_cluster(
 ) -> list[Records]:
     """The matched records (pid, date, value, cid) of each cluster id in `read`, with values
     for the clusters in `valued` (the rest are never read). Polars partitions the rows in its
-    threads; the arrays are views of the parts."""
+    threads, the clusters whose values are read apart from the others (which leave their values
+    behind); the arrays are views of the parts."""
+    cid = pl.col("cid")
+    plain = matched.filter(cid.is_in(list(read - valued))).select("pid", "date", "cid")
     out = [EMPTY] * clusters
-    for part in matched.partition_by("cid", maintain_order=False):
-        cid = part["cid"][0]
-        if cid not in read:
-            continue
-        values = part["value"].fill_null(np.nan).to_numpy() if cid in valued else None
-        out[cid] = Records(part["pid"].to_numpy(), part["date"].to_physical().to_numpy(), values)
+    for part in plain.partition_by("cid", maintain_order=False):
+        out[part["cid"][0]] = Records(part["pid"].to_numpy(), _days(part), None)
+    for part in matched.filter(cid.is_in(list(read & valued))).partition_by(
+        "cid", maintain_order=False
+    ):
+        values = part["value"].fill_null(np.nan).to_numpy()
+        out[part["cid"][0]] = Records(part["pid"].to_numpy(), _days(part), values)
     return out
+
+
+def _days(part: pl.DataFrame) -> np.ndarray:
+    return part["date"].to_physical().to_numpy()
 
 
 def extreme_day(records: Sequence[Records], window: Window, latest: bool, n: int) -> np.ndarray:
