@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from qofcli.engine.evaluate import STATUSES, Evaluation, indicator_column
 from qofcli.ruleset.diff import RulesetDiff
 from qofcli.scoring.achievement import Score
 
@@ -114,22 +115,82 @@ def _side_by_side(metrics: tuple[str, ...]) -> list[str]:
     return [f"{m}_{s}" for m in metrics for s in ("a", "b", "change")]
 
 
-def status_changes(
-    outcomes_a: pl.DataFrame, outcomes_b: pl.DataFrame, renamed: dict[str, str]
-) -> pl.DataFrame:
+def status_changes(a: Evaluation, b: Evaluation, renamed: dict[str, str]) -> pl.DataFrame:
     """Patients whose status on an indicator differs between the rulesets (status null: not on
-    the indicator's register, or the indicator is not in that ruleset)."""
-    keys = ["practice_code", "patient_id", "indicator"]
-    side_a = outcomes_a.select(
-        "practice_code",
-        "patient_id",
-        pl.col("indicator").replace(renamed),
-        *(pl.col(c).alias(f"{c}_a") for c in PATIENT_SIDE),
+    the indicator's register, or the indicator is not in that ruleset).
+
+    Decided on the evaluations' small integer decision codes (one row per patient, joined once);
+    status, reason and description are looked up in the code books only for the patients whose
+    status changed, never built for every patient and indicator."""
+    columns = {"a": _code_columns(a, renamed), "b": _code_columns(b, {})}
+    both = a.patients.select(
+        *PATIENT_KEYS, *(pl.col(c).alias(f"a:{i}") for i, c in columns["a"].items())
+    ).join(
+        b.patients.select(
+            *PATIENT_KEYS, *(pl.col(c).alias(f"b:{i}") for i, c in columns["b"].items())
+        ),
+        on=PATIENT_KEYS,
+        how="full",
+        coalesce=True,
     )
-    side_b = outcomes_b.select(*keys, *(pl.col(c).alias(f"{c}_b") for c in PATIENT_SIDE))
-    return (
-        side_a.join(side_b, on=keys, how="full", coalesce=True)
-        .filter(pl.col("status_a").ne_missing(pl.col("status_b")))
-        .select(*keys, *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE))
-        .sort(keys)
+    books = {"a": _books(a, renamed), "b": _books(b, {})}
+    parts = [
+        both.lazy()
+        .filter(_decoded(books["a"], "a", i, 0).ne_missing(_decoded(books["b"], "b", i, 0)))
+        .select(
+            *PATIENT_KEYS,
+            pl.lit(i, dtype=pl.String).alias("indicator"),
+            *(
+                _decoded(books[s], s, i, n + 1).alias(f"{c}_{s}")
+                for s in ("a", "b")
+                for n, c in enumerate(PATIENT_SIDE)
+            ),
+        )
+        for i in sorted(columns["a"].keys() | columns["b"].keys())
+    ]
+    schema = dict.fromkeys(CHANGE_COLUMNS, pl.String)
+    changes = pl.concat(parts) if parts else pl.LazyFrame(schema=schema)
+    return changes.sort(*PATIENT_KEYS, "indicator").collect()
+
+
+PATIENT_KEYS = ("practice_code", "patient_id")
+CHANGE_COLUMNS = (
+    *PATIENT_KEYS,
+    "indicator",
+    *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE),
+)
+_Book = dict[str, tuple[list[int], list[list[object]]]]
+
+
+def _code_columns(evaluation: Evaluation, renamed: dict[str, str]) -> dict[str, str]:
+    """Decision-code column of each computed indicator, keyed by its id in ruleset b."""
+    computed = (i.id for i in evaluation.ruleset.indicators.values() if i.computed)
+    return {renamed.get(i, i): indicator_column(i) for i in computed}
+
+
+def _books(evaluation: Evaluation, renamed: dict[str, str]) -> _Book:
+    """Per indicator (id in ruleset b): its codes, and for each code the status rank (to
+    compare), status, reason and description."""
+    book = evaluation.outcomes.with_columns(
+        pl.col("indicator").replace(renamed),
+        pl.col("status").replace_strict(STATUSES, range(len(STATUSES))).alias("rank"),
+    )
+    return {
+        str(indicator): (
+            rows["code"].to_list(),
+            [rows[c].to_list() for c in ("rank", *PATIENT_SIDE)],
+        )
+        for (indicator,), rows in book.group_by("indicator")
+    }
+
+
+def _decoded(books: _Book, side: str, indicator: str, what: int) -> pl.Expr:
+    """Column `what` of the code book (0: status rank, then PATIENT_SIDE) for each patient's
+    decision code on `indicator`; null when the indicator is not in this side's ruleset."""
+    dtype = pl.UInt8 if what == 0 else pl.String
+    if indicator not in books:
+        return pl.lit(None, dtype=dtype)
+    codes, values = books[indicator]
+    return pl.col(f"{side}:{indicator}").replace_strict(
+        codes, values[what], default=None, return_dtype=dtype
     )
