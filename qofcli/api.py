@@ -304,7 +304,7 @@ def outcomes_from(
 def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     """One line when no event of the extract falls in a ruleset's payment period (an extract of
     another QOF year), naming the shipped ruleset its latest events belong to; no patient data."""
-    outside = [r for r in rulesets if not _has_events_in_period(extract, r)]
+    outside = _without_events_in_period(extract, rulesets)
     if not outside:
         return None
     periods = "; ".join(
@@ -321,10 +321,14 @@ def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     return f"warning: no event in the extract falls in the payment period of {periods}: {hint}"
 
 
-def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
-    period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
-    inside = extract.events.filter(period).select(pl.len())
-    return bool(inside.collect().item())
+def _without_events_in_period(extract: Extract, rulesets: Sequence[Ruleset]) -> list[Ruleset]:
+    """The rulesets with no event in their payment period (one pass over the dates for all)."""
+    inside = extract.events.select(
+        pl.col("date").is_between(r.period_start, r.period_end).any().alias(str(i))
+        for i, r in enumerate(rulesets)
+    )
+    found = inside.collect().row(0)
+    return [r for r, any_event in zip(rulesets, found, strict=True) if not any_event]
 
 
 def open_extract(
