@@ -119,38 +119,49 @@ def status_changes(a: Evaluation, b: Evaluation, renamed: dict[str, str]) -> pl.
     """Patients whose status on an indicator differs between the rulesets (status null: not on
     the indicator's register, or the indicator is not in that ruleset).
 
-    Decided on the evaluations' small integer decision codes (one row per patient, joined once);
-    status, reason and description are looked up in the code books only for the patients whose
-    status changed, never built for every patient and indicator."""
-    columns = {"a": _code_columns(a, renamed), "b": _code_columns(b, {})}
-    both = a.patients.select(
-        *PATIENT_KEYS, *(pl.col(c).alias(f"a:{i}") for i, c in columns["a"].items())
-    ).join(
-        b.patients.select(
-            *PATIENT_KEYS, *(pl.col(c).alias(f"b:{i}") for i, c in columns["b"].items())
-        ),
-        on=PATIENT_KEYS,
-        how="full",
-        coalesce=True,
-    )
-    books = {"a": _books(a, renamed), "b": _books(b, {})}
-    parts = [
-        both.lazy()
-        .filter(_decoded(books["a"], "a", i, 0).ne_missing(_decoded(books["b"], "b", i, 0)))
-        .select(
-            *PATIENT_KEYS,
-            pl.lit(i, dtype=pl.String).alias("indicator"),
-            *(
-                _decoded(books[s], s, i, n + 1).alias(f"{c}_{s}")
-                for s in ("a", "b")
-                for n, c in enumerate(PATIENT_SIDE)
-            ),
+    Decided on the evaluations' small integer decision codes: the two per-patient frames are
+    joined once, and status, reason and description are taken from the code books only for
+    the rows that changed (never built for every patient and indicator)."""
+    keys = list(PATIENT_KEYS)
+    books = {"a": _CodeBook.of("a", a, renamed), "b": _CodeBook.of("b", b, {})}
+    indicators = sorted(books["a"].columns.keys() | books["b"].columns.keys())
+    sides = [
+        evaluation.patients.select(
+            *keys, *(pl.col(c).alias(f"{side}:{i}") for i, c in books[side].columns.items())
         )
-        for i in sorted(columns["a"].keys() | columns["b"].keys())
+        for side, evaluation in (("a", a), ("b", b))
     ]
-    schema = dict.fromkeys(CHANGE_COLUMNS, pl.String)
-    changes = pl.concat(parts) if parts else pl.LazyFrame(schema=schema)
-    return changes.sort(*PATIENT_KEYS, "indicator").collect()
+    if sides[0].select(keys).equals(sides[1].select(keys)):  # the same population: no join
+        both = sides[0].hstack(sides[1].drop(keys))
+    else:
+        both = sides[0].join(sides[1], on=keys, how="full", coalesce=True)
+    both = both.with_row_index("row")
+    # Each patient's place in the output order, so the changes sort on one number.
+    both = both.with_columns(pl.arg_sort_by(keys).arg_sort().cast(pl.UInt64).alias("place"))
+    changed = [
+        both.lazy()
+        .filter(books["a"].rank(i).ne_missing(books["b"].rank(i)))
+        .select(
+            (pl.col("place") * len(indicators) + n).alias("order"),
+            "row",
+            *(books[s].line(i).alias(f"line_{s}") for s in ("a", "b")),
+        )
+        for n, i in enumerate(indicators)
+    ]
+    if not changed:
+        return pl.DataFrame(schema=dict.fromkeys(CHANGE_COLUMNS, pl.String))
+    rows = pl.concat(changed).collect().sort("order")
+    return pl.DataFrame(
+        [
+            *(both[k].gather(rows["row"]) for k in keys),
+            pl.Series("indicator", indicators, pl.String).gather(rows["order"] % len(indicators)),
+            *(
+                books[s].frame[c].gather(rows[f"line_{s}"]).alias(f"{c}_{s}")
+                for s in ("a", "b")
+                for c in PATIENT_SIDE
+            ),
+        ]
+    )
 
 
 PATIENT_KEYS = ("practice_code", "patient_id")
@@ -159,38 +170,52 @@ CHANGE_COLUMNS = (
     "indicator",
     *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE),
 )
-_Book = dict[str, tuple[list[int], list[list[object]]]]
 
 
-def _code_columns(evaluation: Evaluation, renamed: dict[str, str]) -> dict[str, str]:
-    """Decision-code column of each computed indicator, keyed by its id in ruleset b."""
-    computed = (i.id for i in evaluation.ruleset.indicators.values() if i.computed)
-    return {renamed.get(i, i): indicator_column(i) for i in computed}
+@dataclass(frozen=True)
+class _CodeBook:
+    """One side's decision codes: per indicator (by its id in ruleset b) the code column, and
+    by code the status rank (to compare statuses as small integers) and the code book line."""
+
+    side: str
+    frame: pl.DataFrame  # the evaluation's code book
+    columns: dict[str, str]  # indicator -> decision-code column
+    ranks: dict[str, pl.Series]  # indicator -> status rank by code
+    lines: dict[str, pl.Series]  # indicator -> line of `frame` by code
+
+    @classmethod
+    def of(cls, side: str, evaluation: Evaluation, renamed: dict[str, str]) -> _CodeBook:
+        computed = (i.id for i in evaluation.ruleset.indicators.values() if i.computed)
+        columns = {renamed.get(i, i): indicator_column(i) for i in computed}
+        by_indicator: dict[str, list[tuple[int, int, int]]] = {}
+        rows = evaluation.outcomes.select("indicator", "code", "status").iter_rows()
+        for line, (indicator, code, status) in enumerate(rows):  # a line per rule branch
+            by_indicator.setdefault(renamed.get(indicator, indicator), []).append(
+                (code, STATUSES.index(status), line)
+            )
+        ranks, lines = {}, {}
+        for indicator, entries in by_indicator.items():
+            ranks[indicator] = _by_code([(code, rank) for code, rank, _ in entries]).cast(pl.UInt8)
+            lines[indicator] = _by_code([(code, line) for code, _, line in entries]).cast(pl.UInt32)
+        return cls(side, evaluation.outcomes, columns, ranks, lines)
+
+    def rank(self, indicator: str) -> pl.Expr:
+        """Each patient's status rank on the indicator (null: no status on this side)."""
+        return self._looked_up(self.ranks, indicator).cast(pl.UInt8)
+
+    def line(self, indicator: str) -> pl.Expr:
+        """Each patient's code book line on the indicator (null: no status on this side)."""
+        return self._looked_up(self.lines, indicator).cast(pl.UInt32)
+
+    def _looked_up(self, table: dict[str, pl.Series], indicator: str) -> pl.Expr:
+        if indicator not in self.columns:
+            return pl.lit(None)
+        return pl.lit(table[indicator]).gather(pl.col(f"{self.side}:{indicator}"))
 
 
-def _books(evaluation: Evaluation, renamed: dict[str, str]) -> _Book:
-    """Per indicator (id in ruleset b): its codes, and for each code the status rank (to
-    compare), status, reason and description."""
-    book = evaluation.outcomes.with_columns(
-        pl.col("indicator").replace(renamed),
-        pl.col("status").replace_strict(STATUSES, range(len(STATUSES))).alias("rank"),
-    )
-    return {
-        str(indicator): (
-            rows["code"].to_list(),
-            [rows[c].to_list() for c in ("rank", *PATIENT_SIDE)],
-        )
-        for (indicator,), rows in book.group_by("indicator")
-    }
-
-
-def _decoded(books: _Book, side: str, indicator: str, what: int) -> pl.Expr:
-    """Column `what` of the code book (0: status rank, then PATIENT_SIDE) for each patient's
-    decision code on `indicator`; null when the indicator is not in this side's ruleset."""
-    dtype = pl.UInt8 if what == 0 else pl.String
-    if indicator not in books:
-        return pl.lit(None, dtype=dtype)
-    codes, values = books[indicator]
-    return pl.col(f"{side}:{indicator}").replace_strict(
-        codes, values[what], default=None, return_dtype=dtype
-    )
+def _by_code(pairs: list[tuple[int, int]]) -> pl.Series:
+    """Values indexed by decision code (codes are small non-negative integers)."""
+    values: list[int | None] = [None] * (max(code for code, _ in pairs) + 1)
+    for code, value in pairs:
+        values[code] = value
+    return pl.Series(values)
