@@ -184,7 +184,7 @@ def compare(
 
 
 @dataclass(frozen=True)
-class Report:
+class ReportData:
     """What `qof report` shows: the score, optionally the comparison with another ruleset
     and every patient's outcome."""
 
@@ -202,7 +202,7 @@ def report(
     patients: bool = False,
     batch_patients: int = DEFAULT_BATCH_PATIENTS,
     on_batch: OnBatch | None = None,
-) -> Report:
+) -> ReportData:
     """`score`, `compare(extract, other, ruleset)` and `patient_outcomes` of one run, from one
     evaluation per ruleset (and one read of the events for both)."""
     rulesets = [ruleset] if other is None else [other, ruleset]
@@ -218,7 +218,7 @@ def report(
     if other is not None:
         earlier = score_counts(counted[0], practices, by=by)
         comparison = compare_scores(earlier, scored, diff_rulesets(other, ruleset))
-    return Report(scored, comparison, outcomes_of)
+    return ReportData(scored, comparison, outcomes_of)
 
 
 def _evaluated(
