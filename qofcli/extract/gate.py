@@ -13,13 +13,16 @@ the stored text needs trimming, which lets loading skip trimming 60 million stri
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from qofcli.extract.load import ExtractLayoutError, check_folder
+from qofcli.extract.load import ExtractLayoutError, TableFile, check_folder
 from qofcli.extract.mapping import ExtractMapping
 from qofcli.extract.schema import EVENTS, PATIENTS, PRACTICES, parse, raw_value
 from qofcli.extract.validate import (
@@ -35,7 +38,7 @@ from qofcli.extract.validate import (
 
 #: Event columns read per distinct stored value rather than per row.
 KEYED = ("patient_id", "code")
-STORED, ROWS = "_stored", "_rows"
+STORED = "_stored"
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ def _row_errors(table: _Table, checks: list[Check]) -> int:
     active = [c for c in _error_checks(checks) if set(c.needs) <= table.columns]
     if not active:
         return 0
-    flags = [c.flag.fill_null(False).sum() for c in active]
+    flags = [
+        c.flag.fill_null(False).sum() if c.flagged_any is None else c.flagged_any for c in active
+    ]
     return int(table.frame.select(pl.sum_horizontal(flags)).collect().item())
 
 
@@ -104,12 +109,20 @@ def _event_errors(events: _Table, patients: _Table, today: date) -> tuple[int, f
     stored, schema = events.source.open()
     checks = _error_checks(event_checks(today, None))
     keyed = [k for k in KEYED if k in events.columns]
-    per_key = [_keyed_errors(stored, schema, name, checks, patients) for name in keyed]
+    values = _dictionary_values(events.source, schema, keyed) or {
+        name: stored.select(pl.col(name).unique().alias(STORED)) for name in keyed
+    }
+    per_key = [_keyed_errors(values[name], schema, name, checks, patients) for name in keyed]
     per_row = [c for c in checks if not set(c.needs) & {*KEYED, PATIENT_KNOWN}]
-    row_errors = events.frame.select(
-        pl.sum_horizontal(c.flag.fill_null(False).sum() for c in per_row).alias("errors")
-        if per_row
-        else pl.lit(0).alias("errors")
+    empty_dates = _empty_typed_dates(events.source, schema)
+    row_errors = (
+        pl.LazyFrame({"errors": [empty_dates]})
+        if empty_dates is not None
+        else events.frame.select(
+            pl.sum_horizontal(c.flag.fill_null(False).sum() for c in per_row).alias("errors")
+            if per_row
+            else pl.lit(0).alias("errors")
+        )
     )
     results = pl.collect_all([*per_key, row_errors], engine="streaming")
     errors = sum(int(r["errors"].sum() or 0) for r in results)
@@ -121,34 +134,125 @@ def _event_errors(events: _Table, patients: _Table, today: date) -> tuple[int, f
     return errors, trimmed
 
 
+def _dictionary_values(
+    source: TableFile, schema: pl.Schema, names: list[str]
+) -> dict[str, pl.LazyFrame] | None:
+    """The distinct stored values of the text columns `names`, read from the Parquet
+    dictionaries of every row group: no hashing of 60 million strings. A dictionary may hold a
+    value no row uses (then the gate may fail where validation passes: never the reverse).
+    None when the columns are not plain Parquet text (mapped, partition keys, other types)."""
+    if (
+        not names
+        or source.is_csv
+        or source.mapping is not None
+        or any(schema[n] != pl.String or n in source.hive_keys for n in names)
+    ):
+        return None
+    try:
+        parts = [
+            (file, rows)
+            for file in source.files
+            for rows in _row_group_slices(pq.ParquetFile(file).metadata.num_row_groups)
+        ]
+        with ThreadPoolExecutor(WORKERS) as pool:
+            found = list(pool.map(lambda part: _dictionaries(*part, names), parts))
+    except (pa.ArrowException, OSError, ValueError):
+        return None  # let the Polars reader decide how to report it
+    return {
+        name: _values_frame([d for f in found for d in f[name][0]], sum(f[name][1] for f in found))
+        for name in names
+    }
+
+
+def _empty_typed_dates(source: TableFile, schema: pl.Schema) -> int | None:
+    """The row errors of typed events without reading a row: a column stored as a date holds no
+    unparseable date and a numeric value column no unparseable value, so the only row error
+    left is an empty date, which the Parquet statistics count. None when they cannot tell."""
+    value = schema.get("value")
+    if (
+        source.is_csv
+        or source.mapping is not None
+        or source.hive_keys
+        or schema.get("date") != pl.Date
+        or not (value is None or value.is_numeric())
+    ):
+        return None
+    try:
+        nulls = 0
+        for file in source.files:
+            metadata = pq.ParquetFile(file).metadata
+            for index in range(metadata.num_row_groups):
+                group = metadata.row_group(index)
+                paths = [group.column(i).path_in_schema for i in range(group.num_columns)]
+                stats = group.column(paths.index("date")).statistics
+                if stats is None or not stats.has_null_count:
+                    return None
+                nulls += stats.null_count
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    return nulls
+
+
+WORKERS = 2  # the row groups of a file are split between this many threads
+
+
+def _row_group_slices(count: int) -> list[range]:
+    size = -(-count // WORKERS) or 1
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _dictionaries(
+    file: Path, rows: range, names: list[str]
+) -> dict[str, tuple[list[pa.Array], int]]:
+    """Per column, the dictionaries of row groups `rows` of one file and its null count."""
+    reader = pq.ParquetFile(file, read_dictionary=names)
+    found: dict[str, tuple[list[pa.Array], int]] = {name: ([], 0) for name in names}
+    for index in rows:
+        table = reader.read_row_group(index, columns=names, use_threads=False)
+        for name in names:
+            dictionaries, nulls = found[name]
+            for chunk in table.column(name).chunks:
+                dictionaries.append(chunk.dictionary.cast(pa.large_string()))
+                nulls += chunk.null_count
+            found[name] = (dictionaries, nulls)
+    return found
+
+
+def _values_frame(dictionaries: list[pa.Array], nulls: int) -> pl.LazyFrame:
+    distinct = pa.chunked_array(dictionaries, type=pa.large_string()).unique()
+    values = pl.Series(STORED, distinct, dtype=pl.String)
+    if nulls:
+        values = values.append(pl.Series(STORED, [None], dtype=pl.String))
+    return values.to_frame().lazy()
+
+
 def _keyed_errors(
-    stored: pl.LazyFrame, schema: pl.Schema, name: str, checks: list[Check], patients: _Table
+    values: pl.LazyFrame, schema: pl.Schema, name: str, checks: list[Check], patients: _Table
 ) -> pl.LazyFrame:
-    """The checks of one column run on its distinct stored values, weighted by their rows;
-    `same` says whether every stored value is already what loading reads."""
+    """The checks of one column run on its distinct stored values (`STORED`): how many are
+    flagged, and `same`: whether every stored value is already what loading reads. The check
+    that patient ids are known is an anti-join: no per-value flag needed, only their number."""
     column = next(c for c in EVENTS.columns if c.name == name)
     raw = raw_value(STORED, schema[name])
-    distinct = (
-        stored.group_by(pl.col(name).alias(STORED))
-        .agg(pl.len().alias(ROWS))
-        .with_columns(raw.alias(f"raw:{name}"))
-        .with_columns(parse(pl.col(f"raw:{name}"), column, schema[name]).alias(name))
+    distinct = values.with_columns(raw.alias(f"raw:{name}")).with_columns(
+        parse(pl.col(f"raw:{name}"), column, schema[name]).alias(name)
     )
-    available = {name}
-    if name == "patient_id":
-        known = (
-            patients.frame.select("patient_id")
-            .drop_nulls()
-            .unique()
-            .with_columns(pl.lit(True).alias(PATIENT_KNOWN))
-        )
-        distinct = distinct.join(known, on="patient_id", how="left")
-        available.add(PATIENT_KNOWN)
-    active = [c for c in checks if set(c.needs) <= available]
+    active = [c for c in checks if set(c.needs) <= {name}]
     flagged = (
         pl.any_horizontal(c.flag.fill_null(False) for c in active) if active else pl.lit(False)
     )
-    return distinct.select(
-        pl.col(ROWS).filter(flagged).sum().alias("errors"),
+    found = distinct.select(
+        flagged.sum().alias("errors"),
         (pl.col(STORED).cast(pl.String) == pl.col(name)).fill_null(False).all().alias("same"),
+    )
+    if name != "patient_id" or not any(PATIENT_KNOWN in c.needs for c in checks):
+        return found
+    unknown = (
+        distinct.select(name)
+        .drop_nulls()
+        .join(patients.frame.select(name), on=name, how="anti")
+        .select(pl.len().alias("unknown"))
+    )
+    return found.join(unknown, how="cross").select(
+        (pl.col("errors") + pl.col("unknown")).alias("errors"), "same"
     )
