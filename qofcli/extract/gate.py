@@ -2,13 +2,14 @@
 
 `qof validate` reports every problem with row numbers; a command that scores needs only to
 know that there is no error, and it must not pay for a second full read of the events. So
-the error checks of `validate.py` run here on what one streaming pass over the events
-yields: the distinct stored patient ids and codes with their row counts (a few thousand
-codes, one row per patient), and per-row only the checks of the date and value columns.
-The same `Check` expressions are evaluated, on distinct values weighted by their counts, so
-an extract passes here exactly when `validate_extract` finds no error; when it fails, the
-caller runs `validate_extract` for the full report. The distinct values also tell whether
-the stored text needs trimming, which lets loading skip trimming 60 million strings.
+the error checks of `validate.py` run here on what the events yield cheaply: the distinct
+stored patient ids and codes (from the dictionaries of the Parquet row groups, no hashing of
+60 million strings; else one streaming pass), and per row only the checks of the date and
+value columns (for typed Parquet, the empty dates counted by the file's statistics). The same
+`Check` expressions are evaluated on the distinct values, so an extract passes here only when
+`validate_extract` finds no error; when it fails, the caller runs `validate_extract` for the
+full report. The distinct values also tell whether the stored text needs trimming, which
+lets loading skip trimming 60 million strings.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def _dictionary_values(
             for file in source.files
             for rows in _row_group_slices(pq.ParquetFile(file).metadata.num_row_groups)
         ]
-        with ThreadPoolExecutor(WORKERS) as pool:
+        with ThreadPoolExecutor(pl.thread_pool_size()) as pool:
             found = list(pool.map(lambda part: _dictionaries(*part, names), parts))
     except (pa.ArrowException, OSError, ValueError):
         return None  # let the Polars reader decide how to report it
@@ -193,11 +194,9 @@ def _empty_typed_dates(source: TableFile, schema: pl.Schema) -> int | None:
     return nulls
 
 
-WORKERS = 2  # the row groups of a file are split between this many threads
-
-
 def _row_group_slices(count: int) -> list[range]:
-    size = -(-count // WORKERS) or 1
+    """The row groups of a file split between the threads Polars may use."""
+    size = -(-count // pl.thread_pool_size()) or 1
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
