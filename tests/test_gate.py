@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from qofcli.extract import gate as gate_module
 from qofcli.extract import load_extract, validate_extract
 from qofcli.extract.gate import GateResult, gate
 from qofcli.extract.validate import patient_checks
@@ -126,13 +127,15 @@ def _unknown_patient_in_last_row(events: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([events, events, events, stranger])
 
 
+@pytest.mark.parametrize("compact_at", [1 << 20, 1])
 @pytest.mark.parametrize("dictionary", [True, False])
 def test_ids_and_codes_of_every_row_group_and_part_are_checked(
-    tmp_path: Path, dictionary: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dictionary: bool, compact_at: int
 ) -> None:
     # The distinct ids and codes come from each row group's dictionary (or, for pages written
-    # without one, from the values): an unknown patient in the last row group of the last part
-    # of a partitioned table is found.
+    # without one, from the values), deduplicated as they grow: an unknown patient in the last
+    # row group of the last part of a partitioned table is found.
+    monkeypatch.setattr(gate_module, "COMPACT_AT", compact_at)
     events = _typed_events(tmp_path / "e")
     broken = _unknown_patient_in_last_row(events)
 

@@ -159,10 +159,7 @@ def _dictionary_values(
             found = list(pool.map(lambda part: _dictionaries(*part, names), parts))
     except (pa.ArrowException, OSError, ValueError):
         return None  # let the Polars reader decide how to report it
-    return {
-        name: _values_frame([d for f in found for d in f[name][0]], sum(f[name][1] for f in found))
-        for name in names
-    }
+    return {name: _values_frame([f[name] for f in found]) for name in names}
 
 
 def _empty_typed_dates(source: TableFile, schema: pl.Schema) -> int | None:
@@ -200,27 +197,52 @@ def _row_group_slices(count: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-def _dictionaries(
-    file: Path, rows: range, names: list[str]
-) -> dict[str, tuple[list[pa.Array], int]]:
-    """Per column, the dictionaries of row groups `rows` of one file and its null count."""
+class _Distinct:
+    """Distinct text values gathered from many dictionaries, deduplicated as they grow so that
+    memory follows the number of distinct values, not of rows (row groups of unsorted ids)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pa.Array] = []
+        self.size = 0
+        self.nulls = 0
+        self.limit = COMPACT_AT
+
+    def add(self, values: pa.Array, nulls: int) -> None:
+        self.parts.append(values.cast(pa.large_string()))
+        self.size += len(values)
+        self.nulls += nulls
+        if self.size > self.limit:
+            self.parts = [self.values()]
+            self.size = len(self.parts[0])
+            self.limit = max(self.limit, 2 * self.size)
+
+    def values(self) -> pa.Array:
+        return pa.chunked_array(self.parts, type=pa.large_string()).unique()
+
+
+COMPACT_AT = 1 << 20  # dictionary entries kept before deduplicating them
+
+
+def _dictionaries(file: Path, rows: range, names: list[str]) -> dict[str, _Distinct]:
+    """Per column, the distinct values in the dictionaries of row groups `rows` of one file."""
     reader = pq.ParquetFile(file, read_dictionary=names)
-    found: dict[str, tuple[list[pa.Array], int]] = {name: ([], 0) for name in names}
+    found = {name: _Distinct() for name in names}
     for index in rows:
         table = reader.read_row_group(index, columns=names, use_threads=False)
         for name in names:
-            dictionaries, nulls = found[name]
             for chunk in table.column(name).chunks:
-                dictionaries.append(chunk.dictionary.cast(pa.large_string()))
-                nulls += chunk.null_count
-            found[name] = (dictionaries, nulls)
+                found[name].add(chunk.dictionary, chunk.null_count)
     return found
 
 
-def _values_frame(dictionaries: list[pa.Array], nulls: int) -> pl.LazyFrame:
-    distinct = pa.chunked_array(dictionaries, type=pa.large_string()).unique()
-    values = pl.Series(STORED, distinct, dtype=pl.String)
-    if nulls:
+def _values_frame(found: list[_Distinct]) -> pl.LazyFrame:
+    """The distinct values of one column, with a null when some row has none."""
+    merged = _Distinct()
+    for part in found:
+        merged.parts.extend(part.parts)
+        merged.nulls += part.nulls
+    values = pl.Series(STORED, merged.values(), dtype=pl.String)
+    if merged.nulls:
         values = values.append(pl.Series(STORED, [None], dtype=pl.String))
     return values.to_frame().lazy()
 
