@@ -62,15 +62,16 @@ def read_events(
         schema={"code": pl.String, GID: pl.UInt32},
         orient="row",
     )
-    read = pl.Series(code_map["code"].unique()).implode()
+    read = code_map["code"].unique().implode()
     patients = extract.patients.select("patient_id").with_row_index(ROW)
     # Keep the few events the rulesets read before any join (a cheap set lookup per event),
-    # and join the patients before the code map, which expands a code into its clusters.
+    # and join them to the patients (the smaller side first) before the code map, which
+    # expands a code into its clusters.
+    read_rows = extract.events.filter(
+        (pl.col("date") <= pl.lit(up_to, dtype=pl.Date)) & pl.col("code").is_in(read)
+    )
     rows = (
-        extract.events.filter(
-            (pl.col("date") <= pl.lit(up_to, dtype=pl.Date)) & pl.col("code").is_in(read)
-        )
-        .join(patients, on="patient_id", how="inner")
+        patients.join(read_rows, on="patient_id", how="inner")
         .join(code_map.lazy(), on="code", how="inner")
         .select(ROW, "date", "value", GID)
         .collect(engine="streaming")
