@@ -156,7 +156,7 @@ def _dictionary_values(
             for rows in _row_group_slices(pq.ParquetFile(file).metadata.num_row_groups)
         ]
         with ThreadPoolExecutor(pl.thread_pool_size()) as pool:
-            found = list(pool.map(lambda part: _dictionaries(*part, names), parts))
+            found = list(pool.map(lambda part: _dictionaries(part[0], part[1], names), parts))
     except (pa.ArrowException, OSError, ValueError):
         return None  # let the Polars reader decide how to report it
     return {name: _values_frame([f[name] for f in found]) for name in names}
