@@ -186,3 +186,22 @@ def test_the_gate_counts_duplicates_exactly_when_validation_flags_a_row(
     flagged = frame.select(check.flag.fill_null(False).any()).item()
     assert check.flagged_any is not None
     assert (frame.select(check.flagged_any).item() > 0) is flagged
+
+
+def test_columns_read_without_their_dictionary_are_checked_by_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Parquet reader that returns plain values instead of dictionaries: same verdicts.
+    plain_reader = pq.ParquetFile
+
+    def without_dictionaries(*args: object, read_dictionary: object = None, **kw: object) -> object:
+        return plain_reader(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gate_module.pq, "ParquetFile", without_dictionaries)
+    events = _typed_events(tmp_path / "e")
+    for name, rows in (("clean", events), ("broken", _unknown_patient_in_last_row(events))):
+        folder = _typed_extract(
+            tmp_path / name, lambda out, r=rows: r.write_parquet(out / "events.parquet")
+        )
+        _agrees(folder)
+    assert gate(tmp_path / "clean" / "pq", today=TODAY).trimmed == {"patient_id", "code"}

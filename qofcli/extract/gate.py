@@ -231,7 +231,9 @@ def _dictionaries(file: Path, rows: range, names: list[str]) -> dict[str, _Disti
         table = reader.read_row_group(index, columns=names, use_threads=False)
         for name in names:
             for chunk in table.column(name).chunks:
-                found[name].add(chunk.dictionary, chunk.null_count)
+                # A reader may decline to keep a column's dictionary: then its own values.
+                dictionary = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+                found[name].add(dictionary.drop_null(), chunk.null_count)
     return found
 
 
