@@ -8,7 +8,8 @@ by all its clusters (`all_clusters`, e.g. a blood pressure with both a systolic 
 diastolic value), on the day of another field, or, for windows relative to another field
 (e.g. "first referral on or after the diagnosis date"), stage by stage after that field.
 Patient ids are dense (0..n-1): every field column is an array indexed by patient, never a
-join. `split_by_cluster` is the one place that reads how matched records name their cluster.
+join. `by_values_read` and `split_by_cluster` are the one place that reads how matched
+records name their cluster.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from qofcli.engine.summaries import (
     DayPick,
     Records,
     Window,
+    by_values_read,
     common_day,
     constant_window,
     date_series,
@@ -123,13 +125,19 @@ def field_frame(
     pids = population_ids(extract, dates)
     matched = matched_for(events, ruleset, dates, pids, plan.clusters).collect(engine="streaming")
     del events  # read here (one ruleset): free the event rows before the fields are built
-    builder = _Fields(plan, matched, people.select(pl.len()).collect().item())
-    del matched
-    builder.add_summary_fields()
+    readers = plan.readers()
+    frames = by_values_read(matched, set(readers), plan.valued_cids)
+    del matched  # the two frames hold what the fields read: free the rest before the split
+    records = split_by_cluster(frames, len(plan.clusters))
+    del frames
+    builder = _Fields(plan, records, readers, people.select(pl.len()).collect().item())
+    # The blood pressure records, the largest, are read by `all_clusters` fields and their
+    # day's values: those first, so that their records are freed before most columns exist.
     for field in plan.day_fields:
         builder.add_day_field(field, dates)
     for field in plan.day_dependent_fields:
         builder.add_day_dependent(field, ruleset.fields[field.bounds[0].ref.base])
+    builder.add_summary_fields()
     for field in plan.same_day_fields:
         builder.add_same_day(field)
     builder.add_record_fields(ruleset, dates, people)
@@ -143,11 +151,12 @@ class _Fields:
     """The field columns of a ruleset, built one field at a time from its clusters' records;
     the days of fields that later windows refer to are read back from their columns."""
 
-    def __init__(self, plan: Plan, matched: pl.DataFrame, patients: int) -> None:
+    def __init__(
+        self, plan: Plan, records: list[Records], readers: Counter[int], patients: int
+    ) -> None:
         self.plan = plan
-        self._readers = Counter(c for f in plan.fields() for c in plan.read_cids(f))
-        read = set(self._readers)
-        self.records = split_by_cluster(matched, len(plan.clusters), read, plan.valued_cids)
+        self.records = records
+        self._readers = readers  # per cluster id, the fields still to read its records
         self.patients = patients
         self.names = cluster_names(plan)
         self.columns: dict[str, pl.Series] = {}
@@ -181,9 +190,14 @@ class _Fields:
         for field, window in self.plan.summary_fields:
             key = self._extreme_key(field, window, field.find == "latest")
             groups.setdefault(key, []).append((field, window))
+        # The groups reading the most records first: their records are freed early.
+        ordered = sorted(groups.items(), key=lambda group: -self._rows(group[0][0]))
         with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:
-            for columns in pool.map(self._summary_group, groups.values()):
+            for columns in pool.map(self._summary_group, [fields for _, fields in ordered]):
                 self.columns |= columns
+
+    def _rows(self, cids: tuple[int, ...]) -> int:
+        return sum(len(self.records[c].day) for c in cids)
 
     def _summary_group(self, fields: list[tuple[m.Field, Window]]) -> dict[str, pl.Series]:
         columns: dict[str, pl.Series] = {}

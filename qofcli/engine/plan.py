@@ -10,6 +10,7 @@ another field are computed stage by stage after it (facts.py). Cluster ids index
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from qofcli.engine.dates import RunDates
@@ -43,6 +44,10 @@ class Plan:
             *self.same_day_fields,
             *self.record_fields,
         ]
+
+    def readers(self) -> Counter[int]:
+        """Per cluster id, the number of fields reading its records."""
+        return Counter(c for f in self.fields() for c in self.read_cids(f))
 
     def read_cids(self, field: m.Field) -> list[int]:
         """The cluster ids whose records the field reads (a field on the day of an

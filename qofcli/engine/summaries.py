@@ -94,23 +94,24 @@ class Records:
 EMPTY = Records(np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.float64))
 
 
-def split_by_cluster(
-    matched: pl.DataFrame, clusters: int, read: set[int], valued: set[int]
-) -> list[Records]:
-    """The matched records (pid, date, value, cid) of each cluster id in `read`, with values
-    for the clusters in `valued` (the rest are never read). Polars partitions the rows in its
-    threads, the clusters whose values are read apart from the others (which leave their values
-    behind); the arrays are views of the parts."""
+def by_values_read(
+    matched: pl.DataFrame, read: set[int], valued: set[int]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The matched records (pid, date, value, cid) of the cluster ids in `read`: those of
+    clusters whose values no field reads (without their values), and the others."""
     cid = pl.col("cid")
     plain = matched.filter(cid.is_in(list(read - valued))).select("pid", "date", "cid")
+    return plain, matched.filter(cid.is_in(list(read & valued)))
+
+
+def split_by_cluster(frames: Sequence[pl.DataFrame], clusters: int) -> list[Records]:
+    """Each cluster id's records (ids without records: EMPTY), with values where the frame
+    has them. Polars partitions the rows in its threads; the arrays are views of the parts."""
     out = [EMPTY] * clusters
-    for part in plain.partition_by("cid", maintain_order=False):
-        out[part["cid"][0]] = Records(part["pid"].to_numpy(), _days(part), None)
-    for part in matched.filter(cid.is_in(list(read & valued))).partition_by(
-        "cid", maintain_order=False
-    ):
-        values = part["value"].fill_null(np.nan).to_numpy()
-        out[part["cid"][0]] = Records(part["pid"].to_numpy(), _days(part), values)
+    for frame in frames:
+        for part in frame.partition_by("cid", maintain_order=False):
+            value = part["value"].fill_null(np.nan).to_numpy() if "value" in part.columns else None
+            out[part["cid"][0]] = Records(part["pid"].to_numpy(), _days(part), value)
     return out
 
 
