@@ -20,7 +20,7 @@ from qofcli.engine.facts import PID, patient_facts
 from qofcli.engine.plan import read_keys
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
-from qofcli.ruleset.checks import register_order
+from qofcli.ruleset.checks import register_order, registers_used
 
 ACHIEVED, NOT_ACHIEVED, PCA, EXCLUDED = "achieved", "not_achieved", "pca", "excluded"
 STATUSES = (ACHIEVED, NOT_ACHIEVED, PCA, EXCLUDED)
@@ -90,30 +90,87 @@ def _evaluate(
     extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None
 ) -> Evaluation:
     compiler = Compiler(ruleset, dates)
-    facts = patient_facts(extract, ruleset, dates, events)
-    for register_id in register_order(ruleset):
-        register = ruleset.registers[register_id]
-        on_register = (
-            compiler.for_register(register)
-            .chain(register.rules, lambda _step, action: pl.lit(action.kind == "select"))
-            .fill_null(False)
-        )
-        facts = facts.with_columns(on_register.alias(register_column(register_id)))
-    columns, book_rows = [], []
-    for indicator in (i for i in ruleset.indicators.values() if i.computed):
-        expr, rows = _indicator_expr(compiler, ruleset, indicator)
-        columns.append(expr.alias(indicator_column(indicator.id)))
-        book_rows += rows
+    indicators = [i for i in ruleset.indicators.values() if i.computed]
+    chains: dict[str, pl.Expr] = {}
+    book_rows: list[tuple[object, ...]] = []
+    for indicator in indicators:
+        chains[indicator.id], book = _denominator_chain(compiler, ruleset, indicator)
+        book_rows += book
     keep = [PID, "patient_id", "practice_code"]
     keep += [register_column(r) for r in ruleset.registers]
-    patients = facts.select(*keep, *columns).collect()
+    facts = patient_facts(extract, ruleset, dates, events)
+    patients = _with_registers(facts, compiler, ruleset).select(keep).collect()
+    if chains:
+        inputs = {name for chain in chains.values() for name in chain.meta.root_names()}
+        rows = patients.lazy().with_row_index(_ROW)
+        if inputs - set(keep):
+            rows = pl.concat([rows, facts.select(sorted(inputs - set(keep)))], how="horizontal")
+        patients = patients.hstack(_decisions(rows, patients.height, indicators, chains))
     outcomes = pl.DataFrame(book_rows, schema=OUTCOME_SCHEMA, orient="row")
     return Evaluation(ruleset, dates, patients, outcomes)
 
 
-def _indicator_expr(
+_ROW = "__row"
+
+
+def _with_registers(facts: pl.LazyFrame, compiler: Compiler, ruleset: m.Ruleset) -> pl.LazyFrame:
+    """A bool column per register; registers that use no pending register are built together."""
+    for level in _register_levels(ruleset):
+        facts = facts.with_columns(
+            compiler.for_register(ruleset.registers[r])
+            .chain(
+                ruleset.registers[r].rules, lambda _step, action: pl.lit(action.kind == "select")
+            )
+            .fill_null(False)
+            .alias(register_column(r))
+            for r in level
+        )
+    return facts
+
+
+def _register_levels(ruleset: m.Ruleset) -> list[list[str]]:
+    """Registers in dependency levels: each uses only registers of earlier levels."""
+    level: dict[str, int] = {}
+    for register_id in register_order(ruleset):
+        used = {
+            u for s in ruleset.registers[register_id].rules for u in registers_used(ruleset, s.when)
+        }
+        level[register_id] = 1 + max((level[u] for u in used), default=-1)
+    return [[r for r in level if level[r] == n] for n in range(1 + max(level.values(), default=-1))]
+
+
+def _decisions(
+    rows: pl.LazyFrame, height: int, indicators: list[m.Indicator], chains: dict[str, pl.Expr]
+) -> list[pl.Series]:
+    """Each indicator's code column, null off its register. The chains run only on the rows of
+    their register (a small share of the patients), then the codes are put back in place."""
+    by_register: dict[str, list[str]] = {}
+    for indicator in indicators:
+        assert indicator.register is not None  # computed indicators have one (checked on load)
+        by_register.setdefault(indicator.register, []).append(indicator.id)
+    plans = [
+        rows.filter(pl.col(register_column(register))).select(
+            _ROW, *(chains[i].alias(indicator_column(i)) for i in ids)
+        )
+        for register, ids in by_register.items()
+    ]
+    decided: dict[str, pl.Series] = {}
+    for part in pl.collect_all(plans):
+        for name in part.columns[1:]:
+            decided[name] = _spread(part[name], part[_ROW], height)
+    return [decided[indicator_column(i.id)] for i in indicators]
+
+
+def _spread(values: pl.Series, rows: pl.Series, height: int) -> pl.Series:
+    """`values` at positions `rows` of a column of `height` nulls."""
+    column = pl.repeat(None, height, dtype=CODE, eager=True).alias(values.name)
+    return column.scatter(rows, values.cast(CODE))
+
+
+def _denominator_chain(
     compiler: Compiler, ruleset: m.Ruleset, indicator: m.Indicator
 ) -> tuple[pl.Expr, list[tuple[object, ...]]]:
+    """An indicator's decision code for a patient on its register, and its code book rows."""
     book = _CodeBook(indicator, ruleset)
 
     def numerator_leaf(step: m.Step, action: m.Action) -> pl.Expr:
@@ -131,7 +188,4 @@ def _indicator_expr(
         status = PCA if ruleset.reasons[action.reason].type == "pca" else EXCLUDED
         return book.add(status, action.reason, f"denominator {step.number}", step.description)
 
-    denominator = compiler.chain(indicator.denominator, denominator_leaf)
-    assert indicator.register is not None  # computed indicators have one (checked on load)
-    on_register = pl.col(register_column(indicator.register))
-    return pl.when(on_register).then(denominator).otherwise(None), book.rows
+    return compiler.chain(indicator.denominator, denominator_leaf), book.rows
