@@ -193,10 +193,16 @@ def _in_batches(
 ) -> list[T]:
     """`work` on the whole extract, or on each batch of practices when it is too big
     (`codes`: every code the work reads)."""
+    if batch_patients >= 1 and _patient_count(extract) <= batch_patients:
+        return [work(extract, None)]  # one batch: no need to size every practice
     batches = plan_batches(extract, batch_patients)
     if len(batches) <= 1:
         return [work(extract, None)]
     return run_in_batches(extract, batches, codes, work, on_batch)
+
+
+def _patient_count(extract: Extract) -> int:
+    return int(extract.patients.select(pl.len()).collect().item())
 
 
 def _combined(parts: list[Counts]) -> Counts:
@@ -263,8 +269,8 @@ def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
 
 def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
     period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
-    inside = extract.events.filter(period).select(pl.len())
-    return bool(inside.collect().item())
+    # The first matching event answers: the scan stops there instead of counting them all.
+    return extract.events.filter(period).select("date").head(1).collect().height > 0
 
 
 def open_extract(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -42,16 +43,39 @@ def indicator_column(indicator_id: str) -> str:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Per-patient decisions for every register and indicator, plus the code book."""
+    """Per-patient decisions for every register and indicator, plus the code book.
+
+    An indicator's chain runs only on the patients of its register: `decided` holds, per
+    register, their row numbers in `people`, their practice and their codes. `patients` spreads
+    them over every patient, for callers that want patients (counting does not).
+    """
 
     ruleset: m.Ruleset
     dates: RunDates
-    patients: pl.DataFrame  # pid, patient_id, practice_code, reg:* (bool), ind:* (code)
+    people: pl.DataFrame  # pid, patient_id, practice_code, reg:* (bool)
+    decided: tuple[pl.DataFrame, ...]  # ROW, practice_code, ind:* (code) of a register's patients
     outcomes: pl.DataFrame  # OUTCOME_SCHEMA
 
     @property
     def achievement_date(self) -> date:
         return self.dates.achievement
+
+    @property
+    def indicator_columns(self) -> list[str]:
+        """The code column of every computed indicator, in ruleset order."""
+        return [indicator_column(i.id) for i in self.ruleset.indicators.values() if i.computed]
+
+    @cached_property
+    def patients(self) -> pl.DataFrame:
+        """pid, patient_id, practice_code, reg:* (bool), ind:* (code; null off the register)."""
+        height = self.people.height
+        spread = {
+            name: _spread(part[name], part[ROW], height)
+            for part in self.decided
+            for name in part.columns
+            if name.startswith("ind:")
+        }
+        return self.people.hstack([spread[c] for c in self.indicator_columns])
 
 
 @dataclass
@@ -99,18 +123,19 @@ def _evaluate(
     keep = [PID, "patient_id", "practice_code"]
     keep += [register_column(r) for r in ruleset.registers]
     facts = patient_facts(extract, ruleset, dates, events)
-    patients = _with_registers(facts, compiler, ruleset).select(keep).collect()
+    people = _with_registers(facts, compiler, ruleset).select(keep).collect()
+    decided: tuple[pl.DataFrame, ...] = ()
     if chains:
         inputs = {name for chain in chains.values() for name in chain.meta.root_names()}
-        rows = patients.lazy().with_row_index(_ROW)
+        rows = people.lazy().with_row_index(ROW)
         if inputs - set(keep):
             rows = pl.concat([rows, facts.select(sorted(inputs - set(keep)))], how="horizontal")
-        patients = patients.hstack(_decisions(rows, patients.height, indicators, chains))
+        decided = _decisions(rows, indicators, chains)
     outcomes = pl.DataFrame(book_rows, schema=OUTCOME_SCHEMA, orient="row")
-    return Evaluation(ruleset, dates, patients, outcomes)
+    return Evaluation(ruleset, dates, people, decided, outcomes)
 
 
-_ROW = "__row"
+ROW = "__row"  # a patient's row number in Evaluation.people
 
 
 def _with_registers(facts: pl.LazyFrame, compiler: Compiler, ruleset: m.Ruleset) -> pl.LazyFrame:
@@ -140,31 +165,26 @@ def _register_levels(ruleset: m.Ruleset) -> list[list[str]]:
 
 
 def _decisions(
-    rows: pl.LazyFrame, height: int, indicators: list[m.Indicator], chains: dict[str, pl.Expr]
-) -> list[pl.Series]:
-    """Each indicator's code column, null off its register. The chains run only on the rows of
-    their register (a small share of the patients), then the codes are put back in place."""
+    rows: pl.LazyFrame, indicators: list[m.Indicator], chains: dict[str, pl.Expr]
+) -> tuple[pl.DataFrame, ...]:
+    """Per register, the codes of its indicators for its patients: the chains run only on the
+    rows of their register (a small share of the patients)."""
     by_register: dict[str, list[str]] = {}
     for indicator in indicators:
         assert indicator.register is not None  # computed indicators have one (checked on load)
         by_register.setdefault(indicator.register, []).append(indicator.id)
     plans = [
         rows.filter(pl.col(register_column(register))).select(
-            _ROW, *(chains[i].alias(indicator_column(i)) for i in ids)
+            ROW, "practice_code", *(chains[i].cast(CODE).alias(indicator_column(i)) for i in ids)
         )
         for register, ids in by_register.items()
     ]
-    decided: dict[str, pl.Series] = {}
-    for part in pl.collect_all(plans):
-        for name in part.columns[1:]:
-            decided[name] = _spread(part[name], part[_ROW], height)
-    return [decided[indicator_column(i.id)] for i in indicators]
+    return tuple(pl.collect_all(plans))
 
 
 def _spread(values: pl.Series, rows: pl.Series, height: int) -> pl.Series:
     """`values` at positions `rows` of a column of `height` nulls."""
-    column = pl.repeat(None, height, dtype=CODE, eager=True).alias(values.name)
-    return column.scatter(rows, values.cast(CODE))
+    return pl.Series(values.name, dtype=CODE).extend_constant(None, height).scatter(rows, values)
 
 
 def _denominator_chain(
