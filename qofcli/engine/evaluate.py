@@ -1,8 +1,9 @@
-"""Evaluate every register and indicator of a ruleset on an extract in one query.
+"""Evaluate every register and indicator of a ruleset on an extract.
 
-Each indicator becomes one small-integer column: the code of the rule branch that decided the
-patient (null when the patient is not on the indicator's register). `outcomes` maps each code to
-status, reason and rule, so counting for `score` and explaining for `patients` share one result.
+Registers are evaluated for every patient; each indicator only for the patients on its
+register, as one small-integer column: the code of the rule branch that decided the patient
+(null, in the full `patients` frame, off the register). `outcomes` maps each code to status,
+reason and rule, so counting for `score` and explaining for `patients` share one result.
 """
 
 from __future__ import annotations
