@@ -146,11 +146,7 @@ def test_claims_reach_their_own_practice(spark, synthetic, tmp_path: Path) -> No
     as_of = date(2025, 3, 31)
     got = _spark_score(spark, synthetic, older, as_of=as_of, claims=claims).to_local()
     expected = api.score(api.open_extract(synthetic, older), older, as_of, claims=claims)
-    # Equal to the last bit but one: the local engine's own CPI (list size / 9964) differs in
-    # its last bit with the frame's layout, since Polars divides a column by a scalar as
-    # x * (1/9964) but a broadcast one-value column exactly, and 2024/25's manual indicators
-    # take list size from a one-row join when a practice is scored alone.
-    _assert_same_score(got, expected, exact=False)
+    _assert_same_score(got, expected)
     ast008 = got.indicators.filter(pl.col("indicator") == "AST008")
     points = dict(zip(ast008["practice_code"], ast008["points"], strict=True))
     assert (points[codes[0]], points[codes[1]], points[codes[2]]) == (4.5, 2.0, None)
