@@ -8,6 +8,7 @@ that has no patients. Skipped only when PySpark is not installed (pip install '.
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 from datetime import date
@@ -163,14 +164,63 @@ def test_claims_for_a_practice_not_in_the_extract_are_refused(
         _spark_score(spark, synthetic, older, claims=claims)
 
 
-def test_cli_refuses_map_with_spark(spark, tmp_path: Path) -> None:
-    mapping = tmp_path / "map.toml"
-    mapping.write_text("[patients]\n")
-    result = CliRunner().invoke(
-        app, ["score", str(SAMPLE), "-r", RULESET, "--engine", "spark", "--map", str(mapping)]
-    )
-    assert result.exit_code == 2
-    assert "--map does not work with --engine spark" in result.output
+BP_MAPPING = Path(__file__).parent.parent / "docs" / "mappings" / "events-with-bp-columns.toml"
+SYSTOLIC, DIASTOLIC = "72313002", "1091811000000102"  # SYSBP_COD, DIABP_COD (NHS Digital)
+READING = "163020007"  # "O/E - blood pressure reading" (BP_COD): the export's row of a reading
+
+
+def _uk(column: str) -> pl.Expr:
+    return pl.col(column).dt.strftime("%d/%m/%Y").alias(column)
+
+
+def _write_export(contract: Path, export: Path) -> None:
+    """The contract extract in the shape docs/mappings/events-with-bp-columns.toml reads: CSV
+    files of their own names and columns, dates as dd/mm/yyyy, sex in words, and each blood
+    pressure number on a reading row of its own, in a Systolic or Diastolic column."""
+    export.mkdir()
+    patients = pl.read_parquet(contract / "patients.parquet")
+    patients.select(
+        pl.col("patient_id").alias("PatientID"),
+        pl.col("practice_code").alias("PracticeODS"),
+        _uk("date_of_birth").alias("DOB"),
+        pl.col("sex").replace({"F": "Female", "M": "Male"}).alias("Gender"),
+        _uk("registration_date").alias("RegisteredDate"),
+        _uk("deregistration_date").alias("DeregisteredDate"),
+        _uk("death_date").alias("DateOfDeath"),
+    ).write_csv(export / "demographics.csv")
+    events = pl.read_parquet(contract / "events.parquet")
+    is_bp = pl.col("code").is_in([SYSTOLIC, DIASTOLIC])
+    number = pl.col("value").cast(pl.Float64)
+    events.select(
+        pl.col("patient_id").alias("PatientID"),
+        _uk("date").alias("EventDate"),
+        pl.when(is_bp).then(pl.lit(READING)).otherwise(pl.col("code")).alias("SNOMEDCode"),
+        pl.when(is_bp).then(None).otherwise(number).alias("NumericValue"),
+        pl.when(pl.col("code") == SYSTOLIC).then(number).alias("Systolic"),
+        pl.when(pl.col("code") == DIASTOLIC).then(number).alias("Diastolic"),
+    ).write_csv(export / "journal.csv")
+    shutil.copy(contract / "practices.parquet", export / "practices.parquet")
+
+
+def test_cli_mapped_export_is_byte_identical(spark, synthetic, tmp_path: Path) -> None:
+    """`--map` with --engine spark: the synthetic extract exported in another shape (renamed
+    files and columns, UK dates, sex in words, blood pressures split from reading rows) scores
+    on Spark exactly as the local engine scores it through the same mapping."""
+    export = tmp_path / "export"
+    _write_export(synthetic, export)
+    common = ["score", str(export), "-r", RULESET, "--as-of", "2026-11-30", "--map"]
+    common += [str(BP_MAPPING), "-f", "csv", "--table", "indicators"]
+    local = CliRunner().invoke(app, common)
+    on_spark = CliRunner().invoke(app, [*common, "--engine", "spark", "--master", "local[2]"])
+    assert local.exit_code == 0, local.output
+    assert on_spark.exit_code == 0, on_spark.output
+    assert on_spark.stdout == local.stdout
+    # The mapping did its work: dates parsed (registers), blood pressures split into events
+    # (HYP010, 2025/26's HYP008: latest BP <= 140/90 in the last 12 months, which only the split
+    # numbers can meet).
+    table = pl.read_csv(io.StringIO(local.stdout))
+    hyp010 = table.filter(pl.col("indicator") == "HYP010")
+    assert hyp010["denominator"].sum() > 0 and hyp010["numerator"].sum() > 0
 
 
 def test_cli_without_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
