@@ -134,6 +134,28 @@ def test_spark_tables_have_the_local_columns_and_types(in_year, synthetic, rules
     assert scored.patients.columns == list(api.PATIENT_COLUMNS)
 
 
+def test_hive_partitioned_patients_read_their_key_as_text(
+    spark, synthetic, ruleset, tmp_path: Path
+) -> None:
+    """patients/ written as Spark's partitionBy writes it (practice_code only in the
+    key=value folder names, one code with a leading zero): Spark reads the key as a text
+    column, as the local reader does, and the scores are equal."""
+    out = tmp_path / "parts"
+    patients = pl.read_parquet(synthetic / "patients.parquet")
+    zero = pl.col("practice_code").replace({patients["practice_code"].min(): "012345"})
+    for (code,), part in patients.with_columns(zero).group_by("practice_code"):
+        where = out / "patients" / f"practice_code={code}"
+        where.mkdir(parents=True)
+        part.drop("practice_code").write_parquet(where / "part-0.parquet")
+    (out / "events.parquet").symlink_to(synthetic / "events.parquet")
+    pl.read_parquet(synthetic / "practices.parquet").with_columns(zero).write_parquet(
+        out / "practices.parquet"
+    )
+    got = _spark_score(spark, out, ruleset, as_of=SYNTH_TAKEN).to_local()
+    _assert_same_score(got, api.score(api.open_extract(out, ruleset), ruleset, SYNTH_TAKEN))
+    assert "012345" in got.registers["practice_code"].to_list()
+
+
 def test_claims_reach_their_own_practice(spark, synthetic, tmp_path: Path) -> None:
     """qof-2024-25's protected indicators take the user's points per practice: each Spark task
     sees only its practice's claims, and the result equals the local engine's."""

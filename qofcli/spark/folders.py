@@ -107,10 +107,24 @@ def _read(spark: SparkSession, table: TableFile) -> DataFrame:
         # RFC 4180 quoting ("" inside quotes), every column as text, like the local reader.
         frame = spark.read.csv(files, header=True, inferSchema=False, escape='"', quote='"')
     else:
-        frame = spark.read.parquet(*files)
+        frame = _parquet(spark, table, files)
     # Spreadsheet exports often add a byte-order mark or stray spaces to the header.
     frame = frame.toDF(*(c.lstrip("\ufeff").strip() for c in frame.columns))
     return frame if table.mapping is None else _mapped(frame, table.mapping)
+
+
+def _parquet(spark: SparkSession, table: TableFile, files: list[str]) -> DataFrame:
+    """Parquet parts; key=value folder names are columns too, read as text (leading zeros
+    kept), as the local reader reads them."""
+    if not table.hive_keys:
+        return spark.read.parquet(*files)
+    inference = "spark.sql.sources.partitionColumnTypeInference.enabled"
+    before = str(spark.conf.get(inference, "true"))
+    spark.conf.set(inference, "false")
+    try:  # the partition columns' types are fixed when the DataFrame is made
+        return spark.read.option("basePath", str(table.path)).parquet(*files)
+    finally:
+        spark.conf.set(inference, before)
 
 
 def _mapped(frame: DataFrame, mapping: TableMapping) -> DataFrame:
