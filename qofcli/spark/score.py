@@ -153,6 +153,7 @@ def score(
     )
     if patients:
         tagged = tagged.persist()  # the counts are collected now, the outcomes read later
+    # Added as batches' counts are: rows of one key from several tasks would be summed.
     counted = api.combine_counts([_collected_counts(tagged, empty)])
     local = api.score_counts(counted, practice_rows, rates, "practice", claims)
     spark = spark_patients.sparkSession
