@@ -130,11 +130,13 @@ def _parquet(spark: SparkSession, table: TableFile, files: list[str]) -> DataFra
 def _mapped(frame: DataFrame, mapping: TableMapping) -> DataFrame:
     """The source read through the mapping, batch by batch on the executors. The output's
     columns and types are the mapping's output for the source's (Arrow) types."""
-    source = pl.from_arrow(to_arrow_schema(frame.schema).empty_table())
+    zone = str(frame.sparkSession.conf.get("spark.sql.session.timeZone"))  # of timestamps
+    source = pl.from_arrow(to_arrow_schema(frame.schema, timezone=zone).empty_table())
     assert isinstance(source, pl.DataFrame)
     target = mapping.apply(source.lazy(), source.schema).collect()
     schema = from_arrow_schema(target.to_arrow().schema)
-    return frame.mapInArrow(_BatchMapping(mapping, to_arrow_schema(schema)).function(), schema)
+    arrow = to_arrow_schema(schema, timezone=zone)
+    return frame.mapInArrow(_BatchMapping(mapping, arrow).function(), schema)
 
 
 @dataclass(frozen=True)
