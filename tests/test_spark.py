@@ -122,7 +122,7 @@ def test_listed_practice_without_patients_is_scored(in_year) -> None:
     assert sizes.len() == len(score.counts.ruleset.registers) and sizes.max() == 0
 
 
-def test_spark_tables_have_the_local_columns_and_types(in_year, synthetic, ruleset) -> None:
+def test_spark_tables_hold_the_local_rows_columns_and_types(in_year, synthetic, ruleset) -> None:
     from qofcli.spark import spark_type
 
     scored = in_year
@@ -130,6 +130,10 @@ def test_spark_tables_have_the_local_columns_and_types(in_year, synthetic, rules
     for name in ("practices", "registers", "indicators", "reasons", "domains"):
         expected = [(c, spark_type(t)) for c, t in getattr(local, name).schema.items()]
         assert [(f.name, f.dataType) for f in getattr(scored, name).schema.fields] == expected
+        rows = pl.from_arrow(getattr(scored, name).toArrow())
+        assert isinstance(rows, pl.DataFrame)
+        expected_rows = getattr(local, name)
+        assert_frame_equal(rows.cast(expected_rows.schema), expected_rows, check_row_order=False)
     assert scored.patients is not None
     assert scored.patients.columns == list(api.PATIENT_COLUMNS)
 
@@ -230,7 +234,7 @@ def test_cli_mapped_export_is_byte_identical(spark, synthetic, tmp_path: Path) -
     on Spark exactly as the local engine scores it through the same mapping."""
     export = tmp_path / "export"
     _write_export(synthetic, export)
-    common = ["score", str(export), "-r", RULESET, "--as-of", "2026-11-30", "--map"]
+    common = ["score", str(export), "-r", RULESET, "--as-of", SYNTH_TAKEN.isoformat(), "--map"]
     common += [str(BP_MAPPING), "-f", "csv", "--table", "indicators"]
     local = CliRunner().invoke(app, common)
     on_spark = CliRunner().invoke(app, [*common, "--engine", "spark", "--master", "local[2]"])
