@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -24,7 +25,7 @@ from qofcli.extract import Extract, load_extract, validate_extract
 from qofcli.extract.gate import gate
 from qofcli.extract.mapping import ExtractMapping, load_mapping
 from qofcli.ruleset.catalogue import default_ruleset_id
-from qofcli.ruleset.diff import RulesetDiff, diff_rulesets
+from qofcli.ruleset.diff import diff_rulesets
 from qofcli.ruleset.loader import load_ruleset
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
@@ -48,6 +49,7 @@ __all__ = [
     "patient_outcomes",
     "rates_for",
     "read_claims",
+    "report",
     "score",
     "score_counts",
     "worklist",
@@ -164,24 +166,82 @@ def compare(
 ) -> Comparison:
     """Score the extract under both rulesets (each with its own [payment]) and line them up;
     `patients=True` adds the patients whose status changes (it holds patient ids)."""
-    structure: RulesetDiff = diff_rulesets(a, b)
+    structure = diff_rulesets(a, b)
 
-    def both(part: Extract, _batch: Batch | None) -> tuple[Counts, Counts, pl.DataFrame | None]:
-        evaluation_a, evaluation_b = evaluate_many(part, [a, b], as_of)
-        changes = None
-        if patients:
-            changes = status_changes(
-                outcomes_from(evaluation_a), outcomes_from(evaluation_b), structure.renamed
-            )
-        return count(evaluation_a), count(evaluation_b), changes
+    def changed(evaluations: list[Evaluation]) -> pl.DataFrame:
+        return status_changes(evaluations[0], evaluations[1], structure.renamed)
 
-    codes = _cluster_codes(a) | _cluster_codes(b)
-    parts = _in_batches(extract, codes, batch_patients, both, on_batch)
+    (counts_a, counts_b), changes = _evaluated(
+        extract, [a, b], as_of, changed if patients else None, batch_patients, on_batch
+    )
     practices = practices_of(extract)
-    score_a = roll_up(score_per_practice(_combined([p[0] for p in parts]), practices), by)
-    score_b = roll_up(score_per_practice(_combined([p[1] for p in parts]), practices), by)
-    changes = pl.concat([p[2] for p in parts if p[2] is not None]) if patients else None
-    return compare_scores(score_a, score_b, structure, changes)
+    return compare_scores(
+        score_counts(counts_a, practices, by=by),
+        score_counts(counts_b, practices, by=by),
+        structure,
+        changes,
+    )
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What `qof report` shows: the score, optionally the comparison with another ruleset
+    and every patient's outcome."""
+
+    score: Score
+    comparison: Comparison | None
+    patients: pl.DataFrame | None
+
+
+def report(
+    extract: Extract,
+    ruleset: Ruleset,
+    as_of: date | None = None,
+    by: str = "practice",
+    other: Ruleset | None = None,
+    patients: bool = False,
+    batch_patients: int = DEFAULT_BATCH_PATIENTS,
+    on_batch: OnBatch | None = None,
+) -> ReportData:
+    """`score`, `compare(extract, other, ruleset)` and `patient_outcomes` of one run, from one
+    evaluation per ruleset (and one read of the events for both)."""
+    rulesets = [ruleset] if other is None else [other, ruleset]
+
+    def outcomes(evaluations: list[Evaluation]) -> pl.DataFrame:
+        return outcomes_from(evaluations[-1])
+
+    detail = outcomes if patients else None
+    counted, outcomes_of = _evaluated(extract, rulesets, as_of, detail, batch_patients, on_batch)
+    practices = practices_of(extract)
+    scored = score_counts(counted[-1], practices, by=by)
+    comparison = None
+    if other is not None:
+        earlier = score_counts(counted[0], practices, by=by)
+        comparison = compare_scores(earlier, scored, diff_rulesets(other, ruleset))
+    return ReportData(scored, comparison, outcomes_of)
+
+
+def _evaluated(
+    extract: Extract,
+    rulesets: list[Ruleset],
+    as_of: date | None,
+    detail: Callable[[list[Evaluation]], pl.DataFrame] | None,
+    batch_patients: int,
+    on_batch: OnBatch | None,
+) -> tuple[list[Counts], pl.DataFrame | None]:
+    """Evaluate every ruleset once per batch (events read once for all), keeping the counts of
+    each ruleset (combined over the batches) and, if asked, `detail` of the evaluations (the
+    batches' frames concatenated: batches are in practice-code order)."""
+
+    def work(part: Extract, _batch: Batch | None) -> tuple[list[Counts], pl.DataFrame | None]:
+        evaluations = evaluate_many(part, rulesets, as_of)
+        return [count(e) for e in evaluations], detail(evaluations) if detail else None
+
+    codes = frozenset().union(*(_cluster_codes(r) for r in rulesets))
+    parts = _in_batches(extract, codes, batch_patients, work, on_batch)
+    counted = [_combined([p[0][i] for p in parts]) for i in range(len(rulesets))]
+    frames = [p[1] for p in parts if p[1] is not None]
+    return counted, pl.concat(frames) if detail else None
 
 
 def _in_batches(
@@ -244,7 +304,7 @@ def outcomes_from(
 def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     """One line when no event of the extract falls in a ruleset's payment period (an extract of
     another QOF year), naming the shipped ruleset its latest events belong to; no patient data."""
-    outside = [r for r in rulesets if not _has_events_in_period(extract, r)]
+    outside = _without_events_in_period(extract, rulesets)
     if not outside:
         return None
     periods = "; ".join(
@@ -261,10 +321,14 @@ def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     return f"warning: no event in the extract falls in the payment period of {periods}: {hint}"
 
 
-def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
-    period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
-    inside = extract.events.filter(period).select(pl.len())
-    return bool(inside.collect().item())
+def _without_events_in_period(extract: Extract, rulesets: Sequence[Ruleset]) -> list[Ruleset]:
+    """The rulesets with no event in their payment period (one pass over the dates for all)."""
+    inside = extract.events.select(
+        pl.col("date").is_between(r.period_start, r.period_end).any().alias(str(i))
+        for i, r in enumerate(rulesets)
+    )
+    found = inside.collect().row(0)
+    return [r for r, any_event in zip(rulesets, found, strict=True) if not any_event]
 
 
 def open_extract(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -24,6 +25,7 @@ from qofcli.extract import Extract, extract_from_frames, load_extract, validate_
 from qofcli.extract.load import ExtractLayoutError
 from qofcli.ruleset.model import Ruleset
 from qofcli.scoring.achievement import Score
+from qofcli.scoring.compare import PATIENT_SIDE, Comparison
 
 RULESET = "qof-2026-27"
 PATIENTS, PRACTICES = 3000, 7
@@ -324,3 +326,144 @@ def test_batched_year_comparison_equals_unbatched(
         if isinstance(theirs, pl.DataFrame):
             assert_frame_equal(mine, theirs, rel_tol=1e-12, abs_tol=1e-9)
     assert whole.patients is not None and whole.patients.height > 0
+
+
+# Year comparison (qof diff) and report: one evaluation per ruleset, batched like score.
+
+EARLIER = "qof-2025-26"  # renames, removes and adds indicators against qof-2026-27
+
+
+def changes_from_patient_tables(extract: Extract, a: Ruleset, b: Ruleset) -> pl.DataFrame:
+    """Status changes by definition: rows of the two `qof patients` tables (a's indicators under
+    their ids in b) whose status differs, a missing row being a null status."""
+    keys = ["practice_code", "patient_id", "indicator"]
+    renamed = api.diff_rulesets(a, b).renamed
+    sides = []
+    for side, ruleset in (("a", a), ("b", b)):
+        table = api.patient_outcomes(extract, ruleset).with_columns(
+            pl.col("indicator").replace(renamed if side == "a" else {})
+        )
+        sides.append(table.select(*keys, *(pl.col(c).alias(f"{c}_{side}") for c in PATIENT_SIDE)))
+    joined = sides[0].join(sides[1], on=keys, how="full", coalesce=True)
+    return (
+        joined.filter(pl.col("status_a").ne_missing(pl.col("status_b")))
+        .select(*keys, *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE))
+        .sort(keys)
+    )
+
+
+def test_status_changes_are_the_rows_where_the_patient_tables_differ(
+    extract: Extract, ruleset: Ruleset
+) -> None:
+    earlier = api.load_ruleset(EARLIER)
+    got = api.compare(extract, earlier, ruleset, patients=True).patients
+    assert got is not None
+    assert_frame_equal(got, changes_from_patient_tables(extract, earlier, ruleset))
+    structure = api.diff_rulesets(earlier, ruleset)
+    by_indicator = set(got["indicator"])
+    # renamed (AST012 -> AST014), removed (DM012) and added (DM037) indicators all take part
+    assert {"AST014", "DM012", "DM037"} <= by_indicator
+    assert structure.renamed["AST012"] == "AST014"
+    # patients registered on one achievement date only (2026-03-31 vs 2027-03-31) are kept
+    both = set(structure.renamed.values()) | (set(earlier.indicators) & set(ruleset.indicators))
+    one_sided = got.filter(
+        pl.col("indicator").is_in(sorted(both))
+        & (pl.col("status_a").is_null() | pl.col("status_b").is_null())
+    )
+    assert one_sided.height > 0
+
+
+@pytest.mark.parametrize("by", ["practice", "pcn"])
+def test_report_is_score_comparison_and_patients_of_one_evaluation(
+    extract: Extract, ruleset: Ruleset, by: str
+) -> None:
+    earlier = api.load_ruleset(EARLIER)
+    whole = api.report(extract, ruleset, by=by, other=earlier, patients=True)
+    assert_same_score(whole.score, api.score(extract, ruleset, by=by))
+    assert whole.comparison is not None and whole.patients is not None
+    assert_same_comparison(whole.comparison, api.compare(extract, earlier, ruleset, by=by))
+    assert_frame_equal(whole.patients, api.patient_outcomes(extract, ruleset))
+    seen: list[tuple[int, int]] = []
+    batched = api.report(
+        extract,
+        ruleset,
+        by=by,
+        other=earlier,
+        patients=True,
+        batch_patients=BATCH,
+        on_batch=_record(seen),
+    )
+    assert len(seen) >= 3
+    assert_same_score(batched.score, whole.score)
+    assert batched.comparison is not None and batched.patients is not None
+    assert_same_comparison(batched.comparison, whole.comparison)
+    assert_frame_equal(batched.patients, whole.patients)
+
+
+def test_report_without_comparison_or_patients(extract: Extract, ruleset: Ruleset) -> None:
+    shown = api.report(extract, ruleset, batch_patients=BATCH)
+    assert shown.comparison is None and shown.patients is None
+    assert_same_score(shown.score, api.score(extract, ruleset))
+
+
+def assert_same_comparison(mine: Comparison, theirs: Comparison) -> None:
+    for name in ("indicators", "units", "totals", "patients"):
+        if getattr(theirs, name) is None:
+            assert getattr(mine, name) is None
+            continue
+        assert_frame_equal(getattr(mine, name), getattr(theirs, name), rel_tol=1e-12, abs_tol=1e-9)
+
+
+def batch_progress(stderr: str, folder: Path) -> list[str]:
+    """The progress lines of a batched run, checked to hold no patient id."""
+    ids = pl.read_parquet(folder / "patients.parquet")["patient_id"]
+    assert not any(pid in stderr for pid in ids.head(50))
+    return [line for line in stderr.splitlines() if line.startswith("batch ")]
+
+
+@pytest.mark.parametrize("extra", [[], ["--patients"]], ids=["indicators", "patients"])
+def test_cli_diff_batches_show_progress_and_change_nothing(folder: Path, extra: list[str]) -> None:
+    runner = CliRunner()
+    base = ["diff", EARLIER, RULESET, "--extract", str(folder), "-f", "csv", *extra]
+    whole = runner.invoke(app, base)
+    batched = runner.invoke(app, [*base, "--batch-patients", str(BATCH)])
+    assert whole.exit_code == 0 and batched.exit_code == 0, batched.output
+    assert batched.stdout == whole.stdout and whole.stdout.count("\n") > 10
+    progress = batch_progress(batched.stderr, folder)
+    assert len(progress) >= 3 and progress[0].startswith(f"batch 1/{len(progress)}: ")
+    assert not batch_progress(whole.stderr, folder)
+    assert runner.invoke(app, [*base, "--batch-patients", "0"]).exit_code == 2
+
+
+def test_cli_report_batches_show_progress_and_change_no_number(
+    folder: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    books = {}
+    for name, extra in (("whole", []), ("batched", ["--batch-patients", str(BATCH)])):
+        target = tmp_path / f"{name}.xlsx"
+        args = ["report", str(folder), "-r", RULESET, "--compare", EARLIER, "-o", str(target)]
+        result = runner.invoke(app, [*args, "--include-patients", *extra])
+        assert result.exit_code == 0, result.output
+        books[name] = openpyxl.load_workbook(target)
+        progress = batch_progress(result.stderr, folder)
+        assert len(progress) == (0 if name == "whole" else len(plan_batches_of(folder)))
+    assert books["batched"].sheetnames == books["whole"].sheetnames
+    assert "patients" in books["whole"].sheetnames
+    for sheet in books["whole"].sheetnames:
+        mine = list(books["batched"][sheet].iter_rows(values_only=True))
+        theirs = list(books["whole"][sheet].iter_rows(values_only=True))
+        assert len(mine) == len(theirs) and len(theirs) > 1, sheet
+        for got, want in zip(mine, theirs, strict=True):
+            assert [same_cell(g, w) for g, w in zip(got, want, strict=True)] == [True] * len(want)
+
+
+def plan_batches_of(folder: Path) -> list[Batch]:
+    return plan_batches(load_extract(folder), BATCH)
+
+
+def same_cell(got: object, want: object) -> bool:
+    """Equal, numbers up to the last bits a different order of addition changes."""
+    if isinstance(want, float) and isinstance(got, int | float):
+        return got == pytest.approx(want, rel=1e-12, abs=1e-9)
+    return got == want

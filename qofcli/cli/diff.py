@@ -10,9 +10,10 @@ import polars as pl
 import typer
 
 from qofcli import api
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.cli.app import app, progress, stdout, user_errors
-from qofcli.cli.common import warn_if_wrong_year
-from qofcli.cli.options import AsOfOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
+from qofcli.cli.common import show_batch, warn_if_wrong_year
+from qofcli.cli.options import AsOfOpt, BatchOpt, By, ByOpt, MapOpt, OutputOpt, parse_as_of
 from qofcli.cli.score import echo
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_diff
@@ -85,6 +86,7 @@ def diff(
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit 1 when there are differences, 0 when none.")
     ] = False,
+    batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Compare two rulesets: indicators added, removed, renamed; points, thresholds, registers,
     rule steps and cluster codes, and the indicators each change affects. With --extract, the
@@ -107,7 +109,9 @@ def diff(
         mapping = api.load_mapping(map_file) if map_file else None
         data = api.open_extract(extract, b, mapping)
         with progress(f"Scoring {extract} with {a.id} and {b.id}..."):
-            comparison = api.compare(data, a, b, parse_as_of(as_of), by.value, patients)
+            comparison = api.compare(
+                data, a, b, parse_as_of(as_of), by.value, patients, batch_patients, show_batch
+            )
         warn_if_wrong_year(data, a, b)
         structure = comparison.structure
     _write(structure, comparison, chosen, table, output)

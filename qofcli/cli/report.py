@@ -9,9 +9,17 @@ from typing import Annotated
 import typer
 
 from qofcli import api
+from qofcli.batches import DEFAULT_BATCH_PATIENTS
 from qofcli.cli.app import app, progress, user_errors
-from qofcli.cli.common import ruleset_and_extract, warn_if_wrong_year
-from qofcli.cli.options import AsOfOpt, ExtractArg, MapOpt, RulesetOpt, parse_as_of
+from qofcli.cli.common import ruleset_and_extract, show_batch, warn_if_wrong_year
+from qofcli.cli.options import (
+    AsOfOpt,
+    BatchOpt,
+    ExtractArg,
+    MapOpt,
+    RulesetOpt,
+    parse_as_of,
+)
 from qofcli.cli.score import echo
 from qofcli.errors import UsageError
 from qofcli.reports.formats import choose_format, write_result
@@ -68,6 +76,7 @@ def report(
         ),
     ] = False,
     map_file: MapOpt = None,
+    batch_patients: BatchOpt = DEFAULT_BATCH_PATIENTS,
 ) -> None:
     """Write a report people can read and share: points and £ against the maximum, achievement
     against thresholds, prevalence against England, PCA rates; no patient data unless asked.
@@ -79,10 +88,18 @@ def report(
     rules, data = ruleset_and_extract(ruleset, extract, achievement_date, map_file)
     other = api.load_ruleset(compare) if compare else None
     with progress(f"Scoring {extract} with {rules.id}..."):
-        score = api.score(data, rules, achievement_date, by=by.value)
-        comparison = api.compare(data, other, rules, achievement_date, by.value) if other else None
-        patients = api.patient_outcomes(data, rules, achievement_date) if include_patients else None
+        shown = api.report(
+            data,
+            rules,
+            achievement_date,
+            by.value,
+            other,
+            include_patients,
+            batch_patients,
+            show_batch,
+        )
     warn_if_wrong_year(data, rules)
-    if score.practices.height == 0:
+    if shown.score.practices.height == 0:
         raise UsageError(f"{extract}: no practices to report on")
-    write_result(build_report(score, comparison, patients).result(), chosen, output, echo)
+    document = build_report(shown.score, shown.comparison, shown.patients)
+    write_result(document.result(), chosen, output, echo)

@@ -7,7 +7,7 @@ them reads, keyed by the patient's row in the patients table and a cluster id sh
 rulesets (a cluster that two rulesets define with different codes gets two ids). Each ruleset
 then takes its own records from that frame with `matched_for`: its achievement date, its
 population, its clusters, its plausible value ranges. Both steps are plain vectorised
-filters, gathers and one hash join; noise codes fall out in the join.
+filters, gathers and hash joins; noise codes fall out in the first filter.
 """
 
 from __future__ import annotations
@@ -62,11 +62,17 @@ def read_events(
         schema={"code": pl.String, GID: pl.UInt32},
         orient="row",
     )
+    read = code_map["code"].unique().implode()
     patients = extract.patients.select("patient_id").with_row_index(ROW)
+    # Keep the few events the rulesets read before any join (a cheap set lookup per event),
+    # and join them to the patients (the smaller side first) before the code map, which
+    # expands a code into its clusters.
+    read_rows = extract.events.filter(
+        (pl.col("date") <= pl.lit(up_to, dtype=pl.Date)) & pl.col("code").is_in(read)
+    )
     rows = (
-        extract.events.filter(pl.col("date") <= pl.lit(up_to, dtype=pl.Date))
+        patients.join(read_rows, on="patient_id", how="inner")
         .join(code_map.lazy(), on="code", how="inner")
-        .join(patients, on="patient_id", how="inner")
         .select(ROW, "date", "value", GID)
         .collect(engine="streaming")
     )

@@ -114,6 +114,8 @@ class Check:
     needs: tuple[str, ...]
     # Codes are not patient data, so a few offending ones may be shown as examples.
     examples_of: str | None = None
+    # Positive exactly when some row is flagged, cheaper than counting the flags (extract/gate.py)
+    flagged_any: pl.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def _bad_date(column: str) -> Check:
 
 def _duplicate(column: str, fix: str) -> Check:
     flag = pl.col(column).is_not_null() & pl.col(column).is_duplicated()
-    return Check("error", column, f"duplicate {column}", fix, flag, (column,))
+    repeats = pl.col(column).count() - pl.col(column).drop_nulls().n_unique()
+    return Check("error", column, f"duplicate {column}", fix, flag, (column,), None, repeats)
 
 
 def _order(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from qofcli.engine.evaluate import STATUSES, Evaluation, indicator_column
 from qofcli.ruleset.diff import RulesetDiff
 from qofcli.scoring.achievement import Score
 
@@ -114,22 +115,107 @@ def _side_by_side(metrics: tuple[str, ...]) -> list[str]:
     return [f"{m}_{s}" for m in metrics for s in ("a", "b", "change")]
 
 
-def status_changes(
-    outcomes_a: pl.DataFrame, outcomes_b: pl.DataFrame, renamed: dict[str, str]
-) -> pl.DataFrame:
+def status_changes(a: Evaluation, b: Evaluation, renamed: dict[str, str]) -> pl.DataFrame:
     """Patients whose status on an indicator differs between the rulesets (status null: not on
-    the indicator's register, or the indicator is not in that ruleset)."""
-    keys = ["practice_code", "patient_id", "indicator"]
-    side_a = outcomes_a.select(
-        "practice_code",
-        "patient_id",
-        pl.col("indicator").replace(renamed),
-        *(pl.col(c).alias(f"{c}_a") for c in PATIENT_SIDE),
+    the indicator's register, or the indicator is not in that ruleset).
+
+    Decided on the evaluations' small integer decision codes: the two per-patient frames are
+    joined once, and status, reason and description are taken from the code books only for
+    the rows that changed (never built for every patient and indicator)."""
+    keys = list(PATIENT_KEYS)
+    books = {"a": _CodeBook.of("a", a, renamed), "b": _CodeBook.of("b", b, {})}
+    indicators = sorted(books["a"].columns.keys() | books["b"].columns.keys())
+    sides = [
+        evaluation.patients.select(
+            *keys, *(pl.col(c).alias(f"{side}:{i}") for i, c in books[side].columns.items())
+        )
+        for side, evaluation in (("a", a), ("b", b))
+    ]
+    if sides[0].select(keys).equals(sides[1].select(keys)):  # the same population: no join
+        both = sides[0].hstack(sides[1].drop(keys))
+    else:
+        both = sides[0].join(sides[1], on=keys, how="full", coalesce=True)
+    both = both.with_row_index("row")
+    # Each patient's place in the output order, so the changes sort on one number.
+    both = both.with_columns(pl.arg_sort_by(keys).arg_sort().cast(pl.UInt64).alias("place"))
+    changed = [
+        both.lazy()
+        .filter(books["a"].rank(i).ne_missing(books["b"].rank(i)))
+        .select(
+            (pl.col("place") * len(indicators) + n).alias("order"),
+            "row",
+            *(books[s].line(i).alias(f"line_{s}") for s in ("a", "b")),
+        )
+        for n, i in enumerate(indicators)
+    ]
+    if not changed:
+        return pl.DataFrame(schema=dict.fromkeys(CHANGE_COLUMNS, pl.String))
+    rows = pl.concat(changed).collect().sort("order")
+    return pl.DataFrame(
+        [
+            *(both[k].gather(rows["row"]) for k in keys),
+            pl.Series("indicator", indicators, pl.String).gather(rows["order"] % len(indicators)),
+            *(
+                books[s].frame[c].gather(rows[f"line_{s}"]).alias(f"{c}_{s}")
+                for s in ("a", "b")
+                for c in PATIENT_SIDE
+            ),
+        ]
     )
-    side_b = outcomes_b.select(*keys, *(pl.col(c).alias(f"{c}_b") for c in PATIENT_SIDE))
-    return (
-        side_a.join(side_b, on=keys, how="full", coalesce=True)
-        .filter(pl.col("status_a").ne_missing(pl.col("status_b")))
-        .select(*keys, *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE))
-        .sort(keys)
-    )
+
+
+PATIENT_KEYS = ("practice_code", "patient_id")
+CHANGE_COLUMNS = (
+    *PATIENT_KEYS,
+    "indicator",
+    *(f"{c}_{s}" for s in ("a", "b") for c in PATIENT_SIDE),
+)
+
+
+@dataclass(frozen=True)
+class _CodeBook:
+    """One side's decision codes: per indicator (by its id in ruleset b) the code column, and
+    by code the status rank (to compare statuses as small integers) and the code book line."""
+
+    side: str
+    frame: pl.DataFrame  # the evaluation's code book
+    columns: dict[str, str]  # indicator -> decision-code column
+    ranks: dict[str, pl.Series]  # indicator -> status rank by code
+    lines: dict[str, pl.Series]  # indicator -> line of `frame` by code
+
+    @classmethod
+    def of(cls, side: str, evaluation: Evaluation, renamed: dict[str, str]) -> _CodeBook:
+        computed = (i.id for i in evaluation.ruleset.indicators.values() if i.computed)
+        columns = {renamed.get(i, i): indicator_column(i) for i in computed}
+        by_indicator: dict[str, list[tuple[int, int, int]]] = {}
+        rows = evaluation.outcomes.select("indicator", "code", "status").iter_rows()
+        for line, (indicator, code, status) in enumerate(rows):  # a line per rule branch
+            by_indicator.setdefault(renamed.get(indicator, indicator), []).append(
+                (code, STATUSES.index(status), line)
+            )
+        ranks, lines = {}, {}
+        for indicator, entries in by_indicator.items():
+            ranks[indicator] = _by_code([(code, rank) for code, rank, _ in entries]).cast(pl.UInt8)
+            lines[indicator] = _by_code([(code, line) for code, _, line in entries]).cast(pl.UInt32)
+        return cls(side, evaluation.outcomes, columns, ranks, lines)
+
+    def rank(self, indicator: str) -> pl.Expr:
+        """Each patient's status rank on the indicator (null: no status on this side)."""
+        return self._looked_up(self.ranks, indicator).cast(pl.UInt8)
+
+    def line(self, indicator: str) -> pl.Expr:
+        """Each patient's code book line on the indicator (null: no status on this side)."""
+        return self._looked_up(self.lines, indicator).cast(pl.UInt32)
+
+    def _looked_up(self, table: dict[str, pl.Series], indicator: str) -> pl.Expr:
+        if indicator not in self.columns:
+            return pl.lit(None)
+        return pl.lit(table[indicator]).gather(pl.col(f"{self.side}:{indicator}"))
+
+
+def _by_code(pairs: list[tuple[int, int]]) -> pl.Series:
+    """Values indexed by decision code (codes are small non-negative integers)."""
+    values: list[int | None] = [None] * (max(code for code, _ in pairs) + 1)
+    for code, value in pairs:
+        values[code] = value
+    return pl.Series(values)
