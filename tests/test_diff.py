@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -333,3 +334,48 @@ def test_changes_name_the_indicators_they_affect(tmp_path: Path) -> None:
         if "HBA1C" in {f["name"] for f in explain(load_ruleset(child), i.id)["fields"]}
     )
     assert readers and change.affects == ", ".join(readers)
+
+
+def test_a_scheme_with_the_base_years_fields_shares_its_facts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The network scheme changes points and drops an indicator, not a field: comparing it with
+    its base year builds the patient facts once, and each side still equals its own run."""
+    from qofcli.engine import evaluate as engine
+
+    base, scheme = load_ruleset("qof-2025-26"), load_ruleset(str(NETWORK_SCHEME))
+    extract = api.open_extract(REPO / "sample_data", base)
+    built = []
+    real = engine.patient_facts
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(args[1])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "patient_facts", counted)
+    together = engine.evaluate_many(extract, [base, scheme], as_of=date(2026, 3, 31))
+    assert [r.id for r in built] == ["qof-2025-26"]
+    monkeypatch.setattr(engine, "patient_facts", real)
+    for shared in together:
+        alone = engine.evaluate(extract, shared.ruleset, as_of=date(2026, 3, 31))
+        assert shared.patients.equals(alone.patients)
+    assert together[0].patients.select("reg:DM_REG").sum().item() > 0
+
+
+def test_years_with_different_dates_build_their_own_facts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from qofcli.engine import evaluate as engine
+
+    rulesets = [load_ruleset("qof-2025-26"), load_ruleset("qof-2026-27")]
+    extract = api.open_extract(REPO / "sample_data", rulesets[0])
+    built = []
+    real = engine.patient_facts
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(args[1])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "patient_facts", counted)
+    engine.evaluate_many(extract, rulesets)
+    assert sorted(r.id for r in built) == ["qof-2025-26", "qof-2026-27"]

@@ -17,7 +17,7 @@ import polars as pl
 
 from qofcli.engine.compile import Compiler, register_column
 from qofcli.engine.dates import RunDates, run_dates
-from qofcli.engine.events import EventRows, read_events
+from qofcli.engine.events import read_events
 from qofcli.engine.facts import PID, patient_facts
 from qofcli.engine.plan import read_keys
 from qofcli.extract import Extract
@@ -108,12 +108,55 @@ def evaluate_many(
     # One ruleset reads its events itself, and frees them once its summaries are built.
     shared = len(rulesets) > 1
     events = read_events(extract, wanted, max(d.achievement for d in dates)) if shared else None
-    return [_evaluate(extract, r, d, events) for r, d in zip(rulesets, dates, strict=True)]
+    built: list[tuple[_FieldInputs, pl.LazyFrame]] = []
+
+    def facts_of(ruleset: m.Ruleset, run: RunDates) -> pl.LazyFrame:
+        # A local scheme that changes points, thresholds or indicators but no field reads its
+        # fields on its base year's dates: the base's facts hold every column it reads.
+        inputs = _field_inputs(ruleset, run)
+        for known, facts in built:
+            if known.covers(inputs):
+                return facts
+        facts = patient_facts(extract, ruleset, run, events)
+        built.append((inputs, facts))
+        return facts
+
+    # The ruleset with the most fields first, so that a scheme finds its base's facts.
+    order = sorted(range(len(rulesets)), key=lambda i: -len(rulesets[i].fields))
+    facts = {i: facts_of(rulesets[i], dates[i]) for i in order}
+    return [_evaluate(r, d, facts[i]) for i, (r, d) in enumerate(zip(rulesets, dates, strict=True))]
 
 
-def _evaluate(
-    extract: Extract, ruleset: m.Ruleset, dates: RunDates, events: EventRows | None
-) -> Evaluation:
+@dataclass(frozen=True)
+class _FieldInputs:
+    """Everything the patient facts of a ruleset depend on besides the extract."""
+
+    dates: RunDates
+    fields: dict[str, m.Field]
+    codes: dict[str, tuple[str, ...]]
+    ranges: dict[str, m.ValueRange | None]
+
+    def covers(self, other: _FieldInputs) -> bool:
+        """Whether these facts hold every field of `other`, defined and dated the same."""
+        return (
+            self.dates == other.dates
+            and all(self.fields.get(n) == f for n, f in other.fields.items())
+            and all(self.codes.get(c) == codes for c, codes in other.codes.items())
+            and all(self.ranges.get(c) == r for c, r in other.ranges.items())
+        )
+
+
+def _field_inputs(ruleset: m.Ruleset, dates: RunDates) -> _FieldInputs:
+    clusters = sorted({c for f in ruleset.fields.values() for c in f.clusters})
+    return _FieldInputs(
+        dates,
+        dict(ruleset.fields),
+        {c: ruleset.clusters[c].codes for c in clusters},
+        {c: ruleset.value_ranges.get(c) for c in clusters},
+    )
+
+
+def _evaluate(ruleset: m.Ruleset, dates: RunDates, facts: pl.LazyFrame) -> Evaluation:
     compiler = Compiler(ruleset, dates)
     indicators = [i for i in ruleset.indicators.values() if i.computed]
     chains: dict[str, pl.Expr] = {}
@@ -123,7 +166,6 @@ def _evaluate(
         book_rows += book
     keep = [PID, "patient_id", "practice_code"]
     keep += [register_column(r) for r in ruleset.registers]
-    facts = patient_facts(extract, ruleset, dates, events)
     people = _with_registers(facts, compiler, ruleset).select(keep).collect()
     decided: tuple[pl.DataFrame, ...] = ()
     if chains:
