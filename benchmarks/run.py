@@ -7,6 +7,8 @@ events of background activity per patient), then times in fresh processes:
   any rule engine must do;
 - `qof score`, `qof patients` and, when available, `qof diff --extract` with the newest ruleset
   (the extract is generated for that ruleset's year);
+- diff_scheme: `qof diff` of the example local scheme (rulesets/examples/network-scheme) and
+  the national year it extends, against score_base, that year's score alone;
 - duckdb: hand-written DuckDB SQL of six qof-2026-27 indicators (benchmarks/duckdb_six.py), the
   competitor `qof score` must beat (issue #13).
 
@@ -23,6 +25,7 @@ import platform
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from qofcli.ruleset.catalogue import default_ruleset_id
@@ -83,7 +86,21 @@ def extra_timings(folder: Path, out: Path) -> dict[str, list[str]]:
         "validate": qof("validate", str(folder), "--ruleset", RULESET),
         "gate": [sys.executable, "-c", GATE, str(folder)],
         "diff_years": qof("diff", previous, RULESET, "--extract", str(folder), *diff_csv(out)),
+        # A local scheme against the national year it extends (same dates, same fields), and
+        # that year's score alone: the issue's "several rulesets, one event pass" case.
+        "score_base": qof("score", str(folder), "--ruleset", SCHEME_BASE, *score_csv(out)),
+        "diff_scheme": qof(
+            "diff", SCHEME_BASE, str(SCHEME), "--extract", str(folder), *diff_csv(out)
+        ),
     }
+
+
+SCHEME = Path(__file__).resolve().parent.parent / "rulesets" / "examples" / "network-scheme"
+SCHEME_BASE = tomllib.loads((SCHEME / "ruleset.toml").read_text())["extends"]
+
+
+def score_csv(out: Path) -> tuple[str, ...]:
+    return ("--format", "csv", "--output", str(out / "s.csv"))
 
 
 def diff_csv(out: Path) -> tuple[str, ...]:
@@ -199,6 +216,10 @@ def ratios(row: dict[str, object]) -> dict[str, object]:
         "validate_vs_score": round(float(row["validate_s"]) / score, 2),  # type: ignore[arg-type]
         "gate_vs_score": round(float(row["gate_s"]) / score, 2),  # type: ignore[arg-type]
         "diff_years_vs_score": round(float(row["diff_years_s"]) / score, 2),  # type: ignore[arg-type]
+        "diff_scheme_vs_score_base": round(
+            float(row["diff_scheme_s"]) / float(row["score_base_s"]),  # type: ignore[arg-type]
+            2,
+        ),
     }
 
 

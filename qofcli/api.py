@@ -253,10 +253,16 @@ def _in_batches(
 ) -> list[T]:
     """`work` on the whole extract, or on each batch of practices when it is too big
     (`codes`: every code the work reads)."""
+    if batch_patients >= 1 and _patient_count(extract) <= batch_patients:
+        return [work(extract, None)]  # one batch: no need to size every practice
     batches = plan_batches(extract, batch_patients)
     if len(batches) <= 1:
         return [work(extract, None)]
     return run_in_batches(extract, batches, codes, work, on_batch)
+
+
+def _patient_count(extract: Extract) -> int:
+    return int(extract.patients.select(pl.len()).collect().item())
 
 
 def _combined(parts: list[Counts]) -> Counts:
@@ -322,13 +328,14 @@ def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
 
 
 def _without_events_in_period(extract: Extract, rulesets: Sequence[Ruleset]) -> list[Ruleset]:
-    """The rulesets with no event in their payment period (one pass over the dates for all)."""
-    inside = extract.events.select(
-        pl.col("date").is_between(r.period_start, r.period_end).any().alias(str(i))
-        for i, r in enumerate(rulesets)
-    )
-    found = inside.collect().row(0)
-    return [r for r, any_event in zip(rulesets, found, strict=True) if not any_event]
+    """The rulesets with no event in their payment period. The first matching event answers
+    for a ruleset: the scan stops there (a few ms) instead of reading every date."""
+    return [r for r in rulesets if not _has_events_in_period(extract, r)]
+
+
+def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
+    period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
+    return extract.events.filter(period).select("date").head(1).collect().height > 0
 
 
 def open_extract(

@@ -64,3 +64,22 @@ def test_counts_of_different_rulesets_do_not_combine() -> None:
     extract = api.open_extract(SAMPLE, a)
     with pytest.raises(ValueError, match="different rulesets"):
         api.combine_counts([api.counts(extract, a, AS_OF), api.counts(extract, b)])
+
+
+def test_each_indicator_decides_exactly_the_patients_on_its_register() -> None:
+    # An indicator's denominator population is its register: every patient on it gets one
+    # decision, nobody else gets one; its counts per practice add up to the register's size.
+    ruleset = api.load_ruleset(RULESET)
+    evaluation = api.evaluate(api.open_extract(SAMPLE, ruleset), ruleset, AS_OF)
+    patients = evaluation.patients
+    counted = api.counts(api.open_extract(SAMPLE, ruleset), ruleset, AS_OF)
+    decided = counted.outcomes.group_by("practice_code", "indicator").agg(pl.col("patients").sum())
+    computed = [i for i in ruleset.indicators.values() if i.computed]
+    assert decided["patients"].sum() > 0
+    for indicator in computed:
+        on_register = patients[f"reg:{indicator.register}"]
+        assert (patients[f"ind:{indicator.id}"].is_not_null() == on_register).all(), indicator.id
+        sizes = counted.registers.filter(pl.col("register") == indicator.register)
+        mine = decided.filter(pl.col("indicator") == indicator.id)
+        joined = sizes.join(mine, on="practice_code", how="left").fill_null(0)
+        assert (joined["size"] == joined["patients"]).all(), indicator.id

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -333,3 +334,42 @@ def test_changes_name_the_indicators_they_affect(tmp_path: Path) -> None:
         if "HBA1C" in {f["name"] for f in explain(load_ruleset(child), i.id)["fields"]}
     )
     assert readers and change.affects == ", ".join(readers)
+
+
+@pytest.fixture
+def facts_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the rulesets whose patient facts the engine builds, in order."""
+    from qofcli.engine import evaluate as engine
+
+    built: list[str] = []
+    real = engine.patient_facts
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(args[1].id)  # type: ignore[attr-defined]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "patient_facts", counted)
+    return built
+
+
+def test_a_scheme_with_the_base_years_fields_shares_its_facts(facts_built: list[str]) -> None:
+    """The network scheme changes points and drops an indicator, not a field: comparing it with
+    its base year builds the patient facts once, and each side still equals its own run."""
+    from qofcli.engine.evaluate import evaluate, evaluate_many
+
+    base, scheme = load_ruleset("qof-2025-26"), load_ruleset(str(NETWORK_SCHEME))
+    extract = api.open_extract(REPO / "sample_data", base)
+    together = evaluate_many(extract, [scheme, base], as_of=date(2026, 3, 31))
+    assert facts_built == ["qof-2025-26"]
+    for shared in together:
+        alone = evaluate(extract, shared.ruleset, as_of=date(2026, 3, 31))
+        assert shared.patients.equals(alone.patients)
+    assert together[1].patients.select("reg:DM_REG").sum().item() > 0
+
+
+def test_years_with_different_dates_build_their_own_facts(facts_built: list[str]) -> None:
+    from qofcli.engine.evaluate import evaluate_many
+
+    rulesets = [load_ruleset("qof-2025-26"), load_ruleset("qof-2026-27")]
+    evaluate_many(api.open_extract(REPO / "sample_data", rulesets[0]), rulesets)
+    assert sorted(facts_built) == ["qof-2025-26", "qof-2026-27"]

@@ -11,10 +11,8 @@ import typer
 from qofcli.cli.app import app, progress, stdout, user_errors
 from qofcli.cli.options import RulesetOpt
 from qofcli.errors import UsageError
-from qofcli.reports.clusters import import_document, render_import
 from qofcli.reports.files import json_text
 from qofcli.ruleset.catalogue import default_ruleset_id
-from qofcli.ruleset.importer import plan_import, read_release, write_import
 
 clusters_app = typer.Typer(
     help="Code clusters: import the official PCD refset release.", no_args_is_help=True
@@ -64,6 +62,10 @@ def import_release(
       qof clusters import PCD_release.txt -r qof-2026-27 --out ./qof-2026-27-pcd
       qof score EXTRACT -r ./qof-2026-27-pcd
     """
+    # imported here: every other `qof` command starts faster without the importer
+    from qofcli.reports.clusters import import_document, render_import
+    from qofcli.ruleset.importer import plan_import, read_release, write_import
+
     if out is None and not dry_run:
         raise UsageError("give --out DIR for the imported ruleset, or --dry-run for the report")
     with progress("Reading the release"):

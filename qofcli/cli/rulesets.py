@@ -6,25 +6,23 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from qofcli import api, casetest
+from qofcli import api
 from qofcli.cli.app import app, stdout, user_errors
 from qofcli.errors import UsageError
 from qofcli.reports.console import render_rulesets
 from qofcli.reports.files import json_text, write_atomic
-from qofcli.reports.ruleset_view import (
-    explanation_markdown,
-    overview_markdown,
-    render_explanation,
-    render_overview,
-)
-from qofcli.ruleset.cases import load_cases
 from qofcli.ruleset.catalogue import default_ruleset_id, shipped_ruleset_ids
-from qofcli.ruleset.explain import explain, overview
 from qofcli.ruleset.model import Ruleset
+
+if TYPE_CHECKING:
+    from qofcli.casetest import CaseResult
+
+# The case runner, the reference evaluator and the rule views are imported by the commands
+# that use them: every other `qof` command starts faster without them.
 
 rulesets_app = typer.Typer(
     help="List the shipped rulesets, or show how one register or indicator is decided.\n\n"
@@ -103,6 +101,10 @@ def show(
       qof rulesets show qof-2025-26 HYP_REG -f json
       qof rulesets show qof-2026-27 --markdown docs/rulesets/qof-2026-27
     """
+    from qofcli.reports.ruleset_view import render_explanation, render_overview
+    from qofcli.ruleset.cases import load_cases
+    from qofcli.ruleset.explain import explain, overview
+
     rules = api.load_ruleset(ruleset)
     if markdown is not None:
         if item is not None:
@@ -122,6 +124,10 @@ def show(
 
 
 def write_reference_pages(rules: Ruleset, folder: Path) -> None:
+    from qofcli.reports.ruleset_view import explanation_markdown, overview_markdown
+    from qofcli.ruleset.cases import load_cases
+    from qofcli.ruleset.explain import explain, overview
+
     folder.mkdir(parents=True, exist_ok=True)
     pages = {"index.md": overview_markdown(overview(rules))}
     cases = load_cases(rules).cases
@@ -177,6 +183,9 @@ def test(
       qof rulesets test qof-2025-26 DM020 DM_REG -v
       qof rulesets test qof-2026-27 --engine reference
     """
+    from qofcli import casetest
+    from qofcli.ruleset.cases import load_cases
+
     cases = load_cases(api.load_ruleset(ruleset)).select(ids or [])
     run = casetest.run_cases(cases, engine.value)
     for result in run.results:
@@ -198,7 +207,7 @@ def test(
         raise typer.Exit(1)
 
 
-def _print_failure(result: casetest.CaseResult) -> None:
+def _print_failure(result: CaseResult) -> None:
     case = result.case
     lines = [f"FAILED {case.id} ({case.file})", f"  why: {case.why}"]
     lines += [f"  {problem}" for problem in result.problems]

@@ -27,6 +27,7 @@ from qofcli.cli.options import (
     parse_as_of,
 )
 from qofcli.errors import UsageError
+from qofcli.extract import ExtractMapping
 from qofcli.reports.console import render_score
 from qofcli.reports.files import score_document
 from qofcli.reports.formats import Result, choose_format, write_result
@@ -181,9 +182,8 @@ def score(
     claims = api.read_claims(rules, protected_points, declarations, vaccination_baseline)
     with progress(f"Scoring {extract} with {rules.id}..."):
         if engine == Engine.spark:
-            if map_file is not None:
-                raise UsageError("--map does not work with --engine spark yet; drop one of them")
-            result = _spark_score(extract, rules, when, rates, by.value, claims, master)
+            mapping = api.load_mapping(map_file) if map_file else None
+            result = _spark_score(extract, mapping, rules, when, rates, by.value, claims, master)
         else:
             result = api.score(
                 data, rules, when, rates, by.value, claims, batch_patients, on_batch=show_batch
@@ -200,6 +200,7 @@ SPARK_LOG = Path(tempfile.gettempdir()) / f"qofcli-spark-{getpass.getuser()}.log
 
 def _spark_score(
     path: Path,
+    mapping: ExtractMapping | None,
     rules: Ruleset,
     when: date | None,
     rates: Rates,
@@ -207,14 +208,15 @@ def _spark_score(
     claims: Claims,
     master: str,
 ) -> Score:
-    """The same score computed per practice on Spark (the extract was validated already)."""
+    """The same score counted per practice on Spark (the extract, read through `mapping` if
+    given, was validated already)."""
     try:
         from qofcli import spark
     except ImportError:
         raise UsageError("--engine spark needs PySpark: pip install 'qofcli[spark]'") from None
     with spark.spark_errors(str(SPARK_LOG)):
         session = spark.start_session(master, log=SPARK_LOG)
-        tables = spark.read_extract(session, path)
+        tables = spark.read_extract(session, path, mapping)
         scored = spark.score(
             tables.patients, tables.events, rules, when, rates, claims, tables.practices
         )

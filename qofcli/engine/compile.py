@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -34,6 +35,11 @@ class Compiler:
         """A compiler whose `resolves` follows this register's same_day_resolution."""
         return replace(self, same_day_resolution=register.same_day_resolution)
 
+    @cached_property
+    def _columns(self) -> dict[str, str]:
+        """Each field and built-in date names its own column."""
+        return {name: name for name in (*self.ruleset.fields, *m.BUILTIN_DATE_FIELDS)}
+
     def condition(self, condition: m.Condition) -> pl.Expr:
         match condition:
             case m.AllOf(items):
@@ -52,8 +58,7 @@ class Compiler:
             case m.Has(field):
                 return pl.col(field).is_not_null()
             case m.DateCompare(field, op, ref):
-                columns = _identity(self.ruleset)
-                return compare_date(pl.col(field), op, ref_expr(ref, self.dates, columns))
+                return compare_date(pl.col(field), op, ref_expr(ref, self.dates, self._columns))
             case m.Resolves(field, diagnosis):
                 # checked on load: only register rules use it, and they set the choice
                 op = "on_or_after" if self.same_day_resolution == "removes" else "after"
@@ -65,7 +70,8 @@ class Compiler:
             case m.AgeCompare(op, years):
                 return _compare_value(pl.col(AGE), op, years)
             case m.SexIn(sexes):
-                return pl.col("sex").is_in(list(sexes))
+                # a few equalities: several times faster than is_in on a string column
+                return pl.any_horizontal(pl.col("sex") == sex for sex in sexes)
             case m.OnRegister(register):
                 return pl.col(register_column(register))
         raise AssertionError(f"no compiler for {atom!r}")
@@ -87,10 +93,6 @@ class Compiler:
                     else builder.when(branch).then(value)
                 )
         return builder.otherwise(None) if builder is not None else pl.lit(None)
-
-
-def _identity(ruleset: m.Ruleset) -> dict[str, str]:
-    return {name: name for name in (*ruleset.fields, *m.BUILTIN_DATE_FIELDS)}
 
 
 def _compare_value(value: pl.Expr, op: m.ValueOp, number: float) -> pl.Expr:

@@ -50,14 +50,16 @@ class Counts:
 
 def count(evaluation: Evaluation) -> Counts:
     """Count an evaluation per practice; the patient-level frame is not kept."""
-    patients = evaluation.patients.lazy()
-    codes = [c for c in evaluation.patients.columns if c.startswith("ind:")]
+    patients = evaluation.people.lazy()
     registers = [register_column(r) for r in evaluation.ruleset.registers]
-    # One small group-by per indicator: unpivoting first would make a row per patient and
-    # indicator (44M at 1M patients), the peak of the whole score.
+    # Each indicator's codes are counted from its register's patients only (evaluate.py keeps
+    # them apart): no pass over every patient per indicator, no row per patient and indicator.
+    decided = {c: part for part in evaluation.decided for c in part.columns if c.startswith("ind:")}
     outcomes = (
         pl.concat(
-            patients.filter(pl.col(column).is_not_null())
+            decided[column]
+            .lazy()
+            .filter(pl.col(column).is_not_null())
             .group_by(PRACTICE, column)
             .agg(pl.len().alias("patients"))
             .select(
@@ -66,33 +68,29 @@ def count(evaluation: Evaluation) -> Counts:
                 pl.col(column).alias("code"),
                 "patients",
             )
-            for column in codes
+            for column in evaluation.indicator_columns
         )
-        if codes
+        if decided
         else pl.LazyFrame(schema=OUTCOME_COUNTS)
     )
     per_practice = patients.group_by(PRACTICE).agg(
         pl.len().cast(pl.Int64).alias("registered"),
         *(pl.col(r).sum().cast(pl.Int64).alias(r) for r in registers),
     )
-    sizes = per_practice.select(PRACTICE, *registers).unpivot(
-        index=PRACTICE, variable_name="register", value_name="size"
-    )
-    outcomes_df, per_practice_df, sizes_df = pl.collect_all(
-        [
-            outcomes,
-            per_practice.select(PRACTICE, "registered"),
-            sizes.with_columns(pl.col("register").str.strip_prefix("reg:"))
-            if registers
-            else pl.LazyFrame(schema=REGISTER_SIZES),
-        ]
+    outcomes_df, per_practice_df = pl.collect_all([outcomes, per_practice])
+    sizes_df = (
+        per_practice_df.select(PRACTICE, *registers)
+        .unpivot(index=PRACTICE, variable_name="register", value_name="size")
+        .with_columns(pl.col("register").str.strip_prefix("reg:"))
+        if registers
+        else pl.DataFrame(schema=REGISTER_SIZES)
     )
     return Counts(
         evaluation.ruleset,
         evaluation.dates,
         outcomes_df.cast(OUTCOME_COUNTS),  # type: ignore[arg-type]
         sizes_df.cast(REGISTER_SIZES),  # type: ignore[arg-type]
-        per_practice_df,
+        per_practice_df.select(PRACTICE, "registered"),
         evaluation.outcomes,
     )
 

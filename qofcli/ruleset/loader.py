@@ -17,6 +17,7 @@ from typing import Any
 
 from qofcli.errors import RulesetError
 from qofcli.ruleset import model as m
+from qofcli.ruleset.cache import cached
 from qofcli.ruleset.catalogue import find_ruleset_dir
 from qofcli.ruleset.checks import check_ruleset
 from qofcli.ruleset.dependencies import readers
@@ -39,16 +40,21 @@ def load_ruleset(id_or_path: str | Path) -> m.Ruleset:
     """Find a ruleset by id or folder path, load it and everything it extends, and check it.
 
     Loaded rulesets are kept for the life of the process, keyed by their files' paths, sizes
-    and modification times (``qof diff`` loads a chain twice; tests load the same years often).
-    Treat the result as read-only.
+    and modification times (``qof diff`` loads a chain twice; tests load the same years often),
+    and on disk keyed by the files' contents (ruleset/cache.py). Treat the result as read-only.
     """
     folder = find_ruleset_dir(id_or_path)
     key = (folder, _fingerprint(folder))
     ruleset = _LOADED.get(key)
     if ruleset is None:
-        ruleset = _load_folder(folder, seen=())
-        check_ruleset(ruleset)
+        ruleset = cached([Path(path) for path, _, _ in key[1]], lambda: _checked(folder))
         _LOADED[key] = ruleset
+    return ruleset
+
+
+def _checked(folder: Path) -> m.Ruleset:
+    ruleset = _load_folder(folder, seen=())
+    check_ruleset(ruleset)
     return ruleset
 
 

@@ -1,8 +1,9 @@
 """QOF on Apache Spark (`pip install 'qofcli[spark]'`): the local Polars engine run per practice.
 
-- ``score(patients, events, ruleset, ...)``: Spark DataFrames of the per-practice tables of
-  ``qof score`` (and patient outcomes on request); ``SparkScore.to_local(by)`` collects them
-  into the local engine's ``Score`` with run totals and PCN roll-ups computed on the driver.
+- ``score(patients, events, ruleset, ...)``: each practice counted on Spark by the local
+  engine (engine/counts.py), the counts scored once on the driver; the per-practice tables of
+  ``qof score`` as Spark DataFrames (and patient outcomes on request); ``SparkScore.to_local(by)``
+  is the local engine's ``Score``, rolled up by practice, PCN or the whole run.
 - ``start_session(master)``, ``read_extract(spark, folder)``: what ``qof score --engine spark``
   uses to read an extract folder.
 

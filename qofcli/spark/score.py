@@ -1,21 +1,24 @@
-"""Score on Spark: group the extract by practice and run the local Polars engine on each group.
+"""Score on Spark: group the extract by practice, count each group with the local Polars engine,
+and score the added counts once on the driver.
 
 QOF is computed per practice (national figures enter as ruleset data), so a practice's patients
 and events are all one task needs. Events get their patient's practice_code by a join, both
 sides are co-grouped on practice_code, and each group goes through Arrow to one
-`qofcli.api.evaluate`, scored from its counts (and explained patient by patient on request):
-no rule is implemented twice.
+`qofcli.api.evaluate`, which the task reduces to the engine's counts (engine/counts.py:
+outcomes per practice x indicator x decision code, register sizes, registered patients) and, on
+request, explains patient by patient from the same evaluation. The driver collects the counts,
+adds them with `combine_counts` and scores them with `score_counts`, exactly as practice
+batches are scored locally (api.score): no rule and no scoring step is implemented twice.
 
-The ruleset, rates and claims are made on the driver and shipped to the executors pickled with
-the task, so a custom ruleset folder need not exist on the executors.
+The ruleset is made on the driver and shipped to the executors pickled with the task, so a
+custom ruleset folder need not exist on the executors.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -23,35 +26,36 @@ import pyarrow as pa
 from polars._typing import PolarsDataType
 from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from qofcli import api
-from qofcli.engine.counts import count
+from qofcli.engine.counts import Counts, count
 from qofcli.errors import ExtractError, QofError, RulesetError, UsageError
 from qofcli.extract import EVENTS, PATIENTS, PRACTICES, Extract, extract_from_frames
 from qofcli.ruleset.model import Ruleset
-from qofcli.scoring.achievement import Score, assemble
+from qofcli.scoring.achievement import Score
 from qofcli.scoring.claims import Claims, no_claims
 from qofcli.scoring.networks import roll_up
-from qofcli.scoring.payment import Rates, rates_for, summarise
+from qofcli.scoring.payment import Rates
 
 PRACTICE = "practice_code"
 PER_PRACTICE = ("practices", "registers", "indicators", "reasons", "domains")
 PATIENTS_TABLE = "patients"
+# What each task returns besides patient outcomes: the frames of engine/counts.py's Counts.
+COUNT_TABLES = ("outcomes", "registers", "registered")
 TAG = "table"
-_MARKER = "_qof_practice_marker"
 
 
 @dataclass(frozen=True)
 class SparkScore:
-    """Per-practice score tables as Spark DataFrames, with the columns of `qof score`'s tables.
+    """The score per practice as Spark DataFrames, with the columns of `qof score`'s tables.
 
-    Rows come in no particular order. `patients` (patient outcomes) is None unless asked for.
-    The run-wide tables (totals, domain totals) and PCN roll-ups are computed on the driver by
-    `to_local`, from these small per-practice tables.
+    The tasks' counts were collected and scored once on the driver (`local`); the per-practice
+    tables are that score as Spark DataFrames. `patients` (patient outcomes, from the tasks,
+    persisted) is None unless asked for; its rows come in no particular order.
     """
 
     practices: DataFrame
@@ -60,42 +64,33 @@ class SparkScore:
     reasons: DataFrame
     domains: DataFrame
     patients: DataFrame | None
-    tagged: DataFrame  # all of them as rows (table name, one struct per table), persisted
-    empty: Score  # the local engine's score of an empty extract: ruleset, dates, rates
-    shapes: dict[str, pl.DataFrame]  # each table empty, with the local engine's columns and types
+    local: Score  # the local engine's Score per practice, computed on the driver
+    patient_shape: pl.DataFrame | None  # patient outcomes empty, with the local types
 
     def to_local(self, by: str = "practice") -> Score:
-        """Collect to the driver as the local engine's Score, rolled up `by` practice/pcn/all."""
-        tables = self.collect(*PER_PRACTICE)
-        added = [c for c in summarise(self.empty.indicators, [PRACTICE]).columns if c != PRACTICE]
-        per_practice = assemble(
-            self.empty.counts,
-            tables["practices"].drop(added),
-            tables["registers"],
-            tables["indicators"],
-            tables["reasons"],
-            self.empty.rates,
-            "practice",
-        )
-        return roll_up(per_practice, by)
+        """The local engine's Score, rolled up `by` practice/pcn/all (no Spark job)."""
+        return roll_up(self.local, by)
 
     def collect(self, *names: str) -> dict[str, pl.DataFrame]:
-        """Tables on the driver (one Spark job), with the local engine's types and row order."""
-        unknown = [n for n in names if n not in self.shapes]
+        """Tables on the driver with the local engine's types and row order; patient outcomes
+        (one Spark job reading the persisted result) only if the score was asked for them."""
+        known = [*PER_PRACTICE, *([PATIENTS_TABLE] if self.patient_shape is not None else [])]
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise UsageError(
                 f"no table {', '.join(unknown)} in this Spark score (patient outcomes need "
-                "score(..., patients=True)); choose from " + ", ".join(self.shapes)
+                "score(..., patients=True)); choose from " + ", ".join(known)
             )
-        wanted = self.tagged.where(F.col(TAG).isin(list(names))).select(TAG, *names)
-        rows = _polars(wanted.toArrow())
-        return {name: self._table(rows, name) for name in names}
+        return {name: self._table(name) for name in names}
 
-    def _table(self, rows: pl.DataFrame, name: str) -> pl.DataFrame:
-        like = self.shapes[name]
-        table = rows.filter(pl.col(TAG) == name).select(pl.col(name).struct.unnest())
-        typed = table.cast(like.schema).select(like.columns)
-        return typed.sort(_sort_keys(name), maintain_order=True)
+    def _table(self, name: str) -> pl.DataFrame:
+        if name != PATIENTS_TABLE:
+            return _local_frame(self.local, name)
+        assert self.patients is not None and self.patient_shape is not None
+        rows = _polars(self.patients.toArrow())
+        like = self.patient_shape
+        typed = rows.cast(like.schema).select(like.columns)
+        return typed.sort(PRACTICE, "indicator", "patient_id", maintain_order=True)
 
 
 class SparkJobFailed(QofError):
@@ -133,49 +128,69 @@ def score(
     spark_practices: DataFrame | None = None,
     patients: bool = False,
 ) -> SparkScore:
-    """Score every practice of the extract on Spark with the local engine.
+    """Score every practice of the extract: counted on Spark by the local engine, practice by
+    practice, and scored once on the driver from the added counts.
 
     The DataFrames hold the extract tables' columns (docs/extract-format.md) as stored: text,
     dates or numbers are typed by the same rules as `qof score` reads files. The data are taken as
     valid (run `qof validate` or your own checks first). `patients=True` adds patient outcomes
-    (they hold patient ids). The result is persisted: each table reads the one computation.
+    (they hold patient ids), persisted: reading them does not count the extract again.
     """
-    rates = rates or rates_for(ruleset)
     claims = claims or no_claims()
     practice_rows = _practice_rows(spark_practices)
     _check_claims(claims, spark_patients, practice_rows)
-    empty = api.score(_empty_extract(), ruleset, as_of, rates)
-    shapes = {name: _local_frame(empty, name) for name in PER_PRACTICE}
+    empty = api.counts(_empty_extract(), ruleset, as_of)
+    shapes = {name: getattr(empty, name) for name in COUNT_TABLES}
     if patients:
-        shapes[PATIENTS_TABLE] = api.patient_outcomes(_empty_extract(), ruleset, as_of)
+        shapes[PATIENTS_TABLE] = api.outcomes_from(api.evaluate(_empty_extract(), ruleset, as_of))
     spark_schema = _tagged_schema(shapes)
-    job = _PracticeJob(ruleset, as_of, rates, claims, practice_rows, patients, spark_schema)
-    people, events = _cogroup_inputs(spark_patients, spark_events, ruleset, practice_rows)
+    job = _PracticeJob(ruleset, as_of, patients, spark_schema)
+    people, events = _cogroup_inputs(spark_patients, spark_events, ruleset)
     tagged = (
         people.groupBy(PRACTICE)
         .cogroup(events.groupBy(PRACTICE))
         .applyInArrow(job.function(), schema=spark_schema)
-        .persist()
     )
-    split = {name: tagged.where(F.col(TAG) == name).select(f"`{name}`.*") for name in shapes}
+    if patients:
+        tagged = tagged.persist()  # the counts are collected now, the outcomes read later
+    # Added as batches' counts are: rows of one key from several tasks would be summed.
+    counted = api.combine_counts([_collected_counts(tagged, empty)])
+    local = api.score_counts(counted, practice_rows, rates, "practice", claims)
+    spark = spark_patients.sparkSession
     return SparkScore(
-        **{name: split[name] for name in PER_PRACTICE},
-        patients=split.get(PATIENTS_TABLE),
-        tagged=tagged,
-        empty=empty,
-        shapes=shapes,
+        **{name: _to_spark(spark, _local_frame(local, name)) for name in PER_PRACTICE},
+        patients=tagged.where(F.col(TAG) == PATIENTS_TABLE).select(f"{PATIENTS_TABLE}.*")
+        if patients
+        else None,
+        local=local,
+        patient_shape=shapes.get(PATIENTS_TABLE),
+    )
+
+
+def _collected_counts(tagged: DataFrame, empty: Counts) -> Counts:
+    """Every task's counts on the driver (one Spark job), typed as engine/counts.py types them."""
+    wanted = tagged.where(F.col(TAG).isin(list(COUNT_TABLES))).select(TAG, *COUNT_TABLES)
+    rows = _polars(wanted.toArrow())
+
+    def table(name: str) -> pl.DataFrame:
+        like: pl.DataFrame = getattr(empty, name)
+        found = rows.filter(pl.col(TAG) == name).select(pl.col(name).struct.unnest())
+        return found.cast(like.schema).select(like.columns)
+
+    return replace(
+        empty,
+        outcomes=table("outcomes"),
+        registers=table("registers"),
+        registered=table("registered"),
     )
 
 
 @dataclass(frozen=True)
 class _PracticeJob:
-    """What each Spark task runs on one practice's Arrow tables: the local engine."""
+    """What each Spark task runs on one practice's Arrow tables: the local engine's counts."""
 
     ruleset: Ruleset
     as_of: date | None
-    rates: Rates
-    claims: Claims
-    practices: pl.DataFrame | None
     patients: bool
     schema: T.StructType
 
@@ -188,33 +203,14 @@ class _PracticeJob:
         return run
 
     def run(self, people: pa.Table, events: pa.Table) -> pa.Table:
-        extract, code = self._extract(people, events)
-        # One evaluation serves the score and, on request, the patient outcomes.
+        extract = extract_from_frames(_polars(people), _polars(events))
+        # One evaluation serves the counts and, on request, the patient outcomes.
         evaluation = api.evaluate(extract, self.ruleset, self.as_of)
-        result = api.score_counts(
-            count(evaluation), api.practices_of(extract), self.rates, "practice", self._claims(code)
-        )
-        tables = {name: _local_frame(result, name) for name in PER_PRACTICE}
+        counted = count(evaluation)
+        tables = {name: getattr(counted, name) for name in COUNT_TABLES}
         if self.patients:
             tables[PATIENTS_TABLE] = api.outcomes_from(evaluation)
         return _tag(tables, to_arrow_schema(self.schema))
-
-    def _extract(self, people: pa.Table, events: pa.Table) -> tuple[Extract, str]:
-        frame = _polars(people)
-        code = str(frame[PRACTICE][0])
-        practices = None
-        if self.practices is not None:
-            practices = self.practices.filter(pl.col(PRACTICE) == code)
-        patients = frame.filter(~pl.col(_MARKER)).drop(_MARKER)
-        return extract_from_frames(patients, _polars(events), practices), code
-
-    def _claims(self, code: str) -> Claims:
-        mine = pl.col(PRACTICE) == code
-        return dataclasses.replace(
-            self.claims,
-            points=self.claims.points.filter(mine),
-            baselines=self.claims.baselines.filter(mine),
-        )
 
 
 def _polars(table: pa.Table) -> pl.DataFrame:
@@ -230,18 +226,16 @@ def _key(name: str) -> Column:
 
 
 def _cogroup_inputs(
-    patients: DataFrame, events: DataFrame, ruleset: Ruleset, practice_rows: pl.DataFrame | None
+    patients: DataFrame, events: DataFrame, ruleset: Ruleset
 ) -> tuple[DataFrame, DataFrame]:
-    """Patients (plus one marker row per listed practice, so practices without patients are
-    scored too) and events carrying their patient's practice_code, both keyed alike.
+    """Patients, and events carrying their patient's practice_code, both keyed alike. (A
+    practice listed without patients needs no task: scoring lists it from the practices table.)
 
     Events whose code is in none of the ruleset's clusters are dropped before the shuffle: the
     engine's first step drops them too (engine/facts.py), and they are most of an extract."""
     _require(patients, PATIENTS.name, [c.name for c in PATIENTS.columns if c.required])
     _require(events, EVENTS.name, [c.name for c in EVENTS.columns if c.required])
-    people = patients.withColumns(
-        {PRACTICE: _key(PRACTICE), "patient_id": _key("patient_id"), _MARKER: F.lit(False)}
-    )
+    people = patients.withColumns({PRACTICE: _key(PRACTICE), "patient_id": _key("patient_id")})
     # Fresh column names on the join's patient side: the cogroup then sees two distinct plans.
     owners = patients.select(
         _key("patient_id").alias("_owner"), _key(PRACTICE).alias("_owner_practice")
@@ -256,10 +250,6 @@ def _cogroup_inputs(
         .withColumnRenamed("_owner_practice", PRACTICE)
         .drop("_owner")
     )
-    if practice_rows is not None and practice_rows.height:
-        listed = practice_rows.select(PRACTICE).unique().to_arrow()
-        markers = spark.createDataFrame(listed).withColumn(_MARKER, F.lit(True))
-        people = people.unionByName(markers, allowMissingColumns=True)
     return people, keyed
 
 
@@ -272,12 +262,14 @@ def _require(frame: DataFrame, table: str, columns: list[str]) -> None:
 
 
 def _practice_rows(practices: DataFrame | None) -> pl.DataFrame | None:
-    """The practices table on the driver (one small row per practice), keyed like patients."""
+    """The practices table on the driver (one small row per practice), typed as `qof score`
+    types it."""
     if practices is None:
         return None
     _require(practices, PRACTICES.name, [PRACTICE])
     rows = _polars(practices.withColumn(PRACTICE, _key(PRACTICE)).toArrow())
-    return rows.filter(pl.col(PRACTICE).is_not_null())
+    listed = rows.filter(pl.col(PRACTICE).is_not_null())
+    return api.practices_of(extract_from_frames(*_empty_tables(), listed))
 
 
 def _check_claims(claims: Claims, patients: DataFrame, practices: pl.DataFrame | None) -> None:
@@ -290,10 +282,12 @@ def _check_claims(claims: Claims, patients: DataFrame, practices: pl.DataFrame |
     claims.check_practices(c for c in codes if c is not None)
 
 
+def _empty_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return pl.DataFrame(schema=PATIENTS.schema), pl.DataFrame(schema=EVENTS.schema)
+
+
 def _empty_extract() -> Extract:
-    return extract_from_frames(
-        pl.DataFrame(schema=PATIENTS.schema), pl.DataFrame(schema=EVENTS.schema)
-    )
+    return extract_from_frames(*_empty_tables())
 
 
 def _local_frame(result: Score, name: str) -> pl.DataFrame:
@@ -302,12 +296,16 @@ def _local_frame(result: Score, name: str) -> pl.DataFrame:
     return frame
 
 
-def _sort_keys(name: str) -> list[str]:
-    return [PRACTICE, "indicator", "patient_id"] if name == PATIENTS_TABLE else [PRACTICE]
+def _to_spark(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
+    """A driver-side table as a Spark DataFrame, each column in `spark_type` of its type."""
+    schema = T.StructType([T.StructField(c, spark_type(t), True) for c, t in frame.schema.items()])
+    arrow = to_arrow_schema(schema)
+    columns = [_arrow(frame[f.name], f.type) for f in arrow]
+    return spark.createDataFrame(pa.table(columns, schema=arrow), schema=schema)
 
 
 # Polars -> Spark types. Spark has no unsigned integers: UInt32 counts travel as LongType and
-# `collect` casts them back.
+# are cast back on the driver.
 _SPARK_TYPES: dict[PolarsDataType, Callable[[], T.DataType]] = {
     pl.String: T.StringType,
     pl.Boolean: T.BooleanType,
