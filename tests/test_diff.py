@@ -373,3 +373,21 @@ def test_years_with_different_dates_build_their_own_facts(facts_built: list[str]
     rulesets = [load_ruleset("qof-2025-26"), load_ruleset("qof-2026-27")]
     evaluate_many(api.open_extract(REPO / "sample_data", rulesets[0]), rulesets)
     assert sorted(facts_built) == ["qof-2025-26", "qof-2026-27"]
+
+
+def test_facts_are_not_shared_when_a_scheme_reads_a_value_its_base_does_not_build() -> None:
+    """The base builds a field's value only when one of its own rules reads it: a scheme that
+    compares MHGLUC's value (qof-2025-26 reads only its date) needs facts of its own."""
+    from dataclasses import replace
+
+    from qofcli.engine.dates import run_dates
+    from qofcli.engine.evaluate import _field_inputs
+
+    base = load_ruleset("qof-2025-26")
+    inputs = _field_inputs(base, run_dates(base, None))
+    assert "MHGLUC" not in inputs.values_read
+    assert inputs.covers(inputs)
+    reads_value = replace(inputs, values_read=inputs.values_read | {"MHGLUC"})
+    assert not inputs.covers(reads_value)
+    reads_cluster = replace(inputs, clusters_read=inputs.clusters_read | {"MHGLUC"})
+    assert not inputs.covers(reads_cluster)

@@ -19,7 +19,7 @@ from qofcli.engine.compile import Compiler, register_column
 from qofcli.engine.dates import RunDates, run_dates
 from qofcli.engine.events import read_events
 from qofcli.engine.facts import PID, patient_facts
-from qofcli.engine.plan import read_keys
+from qofcli.engine.plan import fields_read_for, read_keys
 from qofcli.extract import Extract
 from qofcli.ruleset import model as m
 from qofcli.ruleset.checks import register_order, registers_used
@@ -135,6 +135,8 @@ class _FieldInputs:
     fields: dict[str, m.Field]
     codes: dict[str, tuple[str, ...]]
     ranges: dict[str, m.ValueRange | None]
+    values_read: frozenset[str]  # fields whose value some rule reads: only those are built
+    clusters_read: frozenset[str]  # fields whose cluster some rule reads
 
     def covers(self, other: _FieldInputs) -> bool:
         """Whether these facts hold every field of `other`, defined and dated the same."""
@@ -143,16 +145,21 @@ class _FieldInputs:
             and all(self.fields.get(n) == f for n, f in other.fields.items())
             and all(self.codes.get(c) == codes for c, codes in other.codes.items())
             and all(self.ranges.get(c) == r for c, r in other.ranges.items())
+            and other.values_read <= self.values_read
+            and other.clusters_read <= self.clusters_read
         )
 
 
 def _field_inputs(ruleset: m.Ruleset, dates: RunDates) -> _FieldInputs:
     clusters = sorted({c for f in ruleset.fields.values() for c in f.clusters})
+    values, kinds = fields_read_for(ruleset)
     return _FieldInputs(
         dates,
         dict(ruleset.fields),
         {c: ruleset.clusters[c].codes for c in clusters},
         {c: ruleset.value_ranges.get(c) for c in clusters},
+        frozenset(values),
+        frozenset(kinds),
     )
 
 
