@@ -310,7 +310,7 @@ def outcomes_from(
 def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     """One line when no event of the extract falls in a ruleset's payment period (an extract of
     another QOF year), naming the shipped ruleset its latest events belong to; no patient data."""
-    outside = _without_events_in_period(extract, rulesets)
+    outside = [r for r in rulesets if not _has_events_in_period(extract, r)]
     if not outside:
         return None
     periods = "; ".join(
@@ -327,13 +327,9 @@ def wrong_year_warning(extract: Extract, *rulesets: Ruleset) -> str | None:
     return f"warning: no event in the extract falls in the payment period of {periods}: {hint}"
 
 
-def _without_events_in_period(extract: Extract, rulesets: Sequence[Ruleset]) -> list[Ruleset]:
-    """The rulesets with no event in their payment period. The first matching event answers
-    for a ruleset: the scan stops there (a few ms) instead of reading every date."""
-    return [r for r in rulesets if not _has_events_in_period(extract, r)]
-
-
 def _has_events_in_period(extract: Extract, ruleset: Ruleset) -> bool:
+    """The first event in the period answers: the scan stops there instead of reading every
+    date."""
     period = pl.col("date").is_between(ruleset.period_start, ruleset.period_end)
     return extract.events.filter(period).select("date").head(1).collect().height > 0
 

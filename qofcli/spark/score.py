@@ -298,7 +298,7 @@ def _local_frame(result: Score, name: str) -> pl.DataFrame:
 
 def _to_spark(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
     """A driver-side table as a Spark DataFrame, each column in `spark_type` of its type."""
-    schema = T.StructType([T.StructField(c, spark_type(t), True) for c, t in frame.schema.items()])
+    schema = _struct_of(frame)
     arrow = to_arrow_schema(schema)
     columns = [_arrow(frame[f.name], f.type) for f in arrow]
     return spark.createDataFrame(pa.table(columns, schema=arrow), schema=schema)
@@ -336,10 +336,13 @@ def spark_type(dtype: PolarsDataType) -> T.DataType:
 def _tagged_schema(shapes: dict[str, pl.DataFrame]) -> T.StructType:
     """One output row schema for all tables: the table's name and one struct per table."""
     fields = [T.StructField(TAG, T.StringType(), False)]
-    for name, frame in shapes.items():
-        inner = [T.StructField(c, spark_type(t), True) for c, t in frame.schema.items()]
-        fields.append(T.StructField(name, T.StructType(inner), True))
+    fields += [T.StructField(name, _struct_of(frame), True) for name, frame in shapes.items()]
     return T.StructType(fields)
+
+
+def _struct_of(frame: pl.DataFrame) -> T.StructType:
+    """The Spark row type of a Polars frame, each column nullable in `spark_type` of its type."""
+    return T.StructType([T.StructField(c, spark_type(t), True) for c, t in frame.schema.items()])
 
 
 def _tag(tables: dict[str, pl.DataFrame], schema: pa.Schema) -> pa.Table:
